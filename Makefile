@@ -1,0 +1,26 @@
+# `make run` sets up everything on a fresh clone and starts the demo stack; `make test` runs the suite.
+PY := .venv/bin/python
+STAMP := .venv/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
+
+.PHONY: run test lint format bench clean-data
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	rm -f .venv/.installed-* && touch $(STAMP)
+
+run: $(STAMP)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) -m config.stack
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format: $(STAMP)
+	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+clean-data:
+	$(PY) -c "from config import embedded; embedded.stop_all()" ; rm -rf var/

@@ -1,0 +1,57 @@
+"""`Authorization: Api-Key <key>`: resolves the caller's tenant and customer group."""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from catalog.models import CustomerGroup, Tenant
+from governance.models import ApiKey, hash_key
+
+KEYWORD = "Api-Key"
+LAST_USED_GRANULARITY_S = 60  # write last_used_at at most once a minute per key
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: the tenant and customer group every selector filters by."""
+
+    tenant: Tenant
+    customer_group: CustomerGroup | None
+    api_key: ApiKey | None = None
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].decode("latin-1").lower() != KEYWORD.lower():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(f"Send exactly one key: 'Authorization: {KEYWORD} <key>'.")
+        try:
+            raw = header[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise exceptions.AuthenticationFailed("The API key has characters no key contains.") from exc
+        key = (
+            ApiKey.objects.select_related("tenant", "customer_group")
+            .filter(key_hash=hash_key(raw), revoked_at__isnull=True)
+            .first()
+        )
+        if key is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        now = timezone.now()
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_GRANULARITY_S:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        return (None, Caller(tenant=key.tenant, customer_group=key.customer_group, api_key=key))
+
+    def authenticate_header(self, request):
+        return KEYWORD
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization", "description": f"`{KEYWORD} <key>`"}

@@ -1,0 +1,216 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from pgvector.django import VectorField
+
+from catalog.models import (
+    LOCALE_CHOICES,
+    TEXT_MAX,
+    TITLE_MAX,
+    Category,
+    Product,
+    Tenant,
+)
+from knowledge.indexable import IndexedSource, content_hash_field, pending_index
+
+DOCUMENT_MAX = 2_000_000  # characters of extracted text; a 500-page manual fits
+
+
+class EmbeddingSpace(models.Model):
+    class State(models.TextChoices):
+        BUILDING = "building", "Building (not yet serving)"
+        ACTIVE = "active", "Active (serving)"
+        RETIRED = "retired", "Retired"
+
+    name = models.CharField(max_length=100)
+    model_path = models.CharField(
+        max_length=500, blank=True, help_text="Local sentence-transformers model folder; empty: the bundled MiniLM."
+    )
+    version = models.PositiveIntegerField(default=1)
+    dimensions = models.PositiveIntegerField(default=384)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.BUILDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["state"], condition=Q(state="active"), name="one_active_space"),
+            models.UniqueConstraint(fields=["state"], condition=Q(state="building"), name="one_building_space"),
+            models.UniqueConstraint(fields=["name", "version"], name="space_name_version_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.State.ACTIVE
+
+
+class PolicyKind(models.TextChoices):
+    RETURNS = "returns", "Returns"
+    WARRANTY = "warranty", "Warranty"
+    SHIPPING = "shipping", "Shipping"
+    PRIVACY = "privacy", "Privacy"
+
+
+class Policy(IndexedSource):
+    """A policy's working copy; publishing freezes it into an immutable PolicyVersion."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="policies")
+    slug = models.SlugField(max_length=100, help_text="Stable key used in citations, e.g. returns-eu.")
+    kind = models.CharField(max_length=20, choices=PolicyKind.choices)
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES, default="en")
+    region = models.CharField(max_length=20, help_text="Region code, e.g. EU, US, UK, DE.")
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField(max_length=TEXT_MAX)
+    current_version = models.ForeignKey(
+        "PolicyVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    content_hash = content_hash_field("current_version_id", "locale", "region", "kind")
+
+    class Meta:
+        verbose_name_plural = "policies"
+        ordering = ["tenant", "kind", "region", "locale"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "slug"], name="policy_slug_unique_per_tenant")]
+        indexes = [pending_index("policy_index_pending")]
+
+    def __str__(self):
+        return f"{self.title} [{self.region}/{self.locale}]"
+
+
+class PolicyVersion(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField()
+    published_at = models.DateTimeField(auto_now_add=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["policy", "-number"]
+        constraints = [models.UniqueConstraint(fields=["policy", "number"], name="policy_version_unique")]
+
+    def __str__(self):
+        return f"{self.policy.slug}@{self.number}"
+
+
+class DocumentKind(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    WARRANTY = "warranty", "Warranty terms"
+    GUIDE = "guide", "Guide"
+    REVIEW = "review", "Customer review"
+
+
+class DocumentFormat(models.TextChoices):
+    MARKDOWN = "markdown", "Markdown"
+    TEXT = "text", "Plain text"
+    PDF = "pdf", "PDF"
+
+
+class Document(IndexedSource):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="documents")
+    slug = models.SlugField(max_length=120, help_text="Stable key used in citations.")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    format = models.CharField(max_length=10, choices=DocumentFormat.choices, default=DocumentFormat.MARKDOWN)
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES, default="en")
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField(blank=True, max_length=DOCUMENT_MAX, help_text="For PDFs: the text extracted on upload.")
+    source_file = models.FileField(upload_to="documents/", blank=True)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
+    rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Reviews only: 1 to 5 stars.")
+    author = models.CharField(max_length=120, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    content_hash = content_hash_field("title", "body", "kind", "locale", "product_id")
+
+    class Meta:
+        ordering = ["tenant", "kind", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "slug"], name="document_slug_unique_per_tenant"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="rating_one_to_five"
+            ),
+        ]
+        indexes = [pending_index("document_index_pending")]
+
+    def __str__(self):
+        return self.title
+
+
+class DocumentVersion(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=TITLE_MAX)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["document", "-number"]
+        constraints = [models.UniqueConstraint(fields=["document", "number"], name="document_version_unique")]
+
+    def __str__(self):
+        return f"{self.document.slug}@{self.number}"
+
+
+class SourceKind(models.TextChoices):
+    PRODUCT = "product", "Product"
+    SKU = "sku", "SKU"
+    POLICY = "policy", "Policy"
+    DOCUMENT = "doc", "Document"
+
+
+class Chunk(models.Model):
+    """A passage of one source version. Kept after retirement so that citations keep resolving."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="chunks")
+    source_kind = models.CharField(max_length=10, choices=SourceKind.choices)
+    source_id = models.BigIntegerField()
+    source_key = models.CharField(max_length=150)
+    source_version = models.PositiveIntegerField()
+    anchor = models.CharField(max_length=40)
+    ordinal = models.PositiveIntegerField()
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
+    is_leaf = models.BooleanField(default=True, help_text="Leaves are embedded; parents give context.")
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES)
+    title = models.CharField(max_length=TITLE_MAX, blank=True)
+    text = models.TextField()
+    token_count = models.PositiveIntegerField()
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of title and text: what gets embedded.")
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["source_kind", "source_id", "ordinal"]
+        indexes = [
+            models.Index(fields=["source_kind", "source_id"], condition=Q(retired_at__isnull=True), name="chunk_live"),
+            models.Index(fields=["content_hash"], name="chunk_content_hash"),
+            models.Index(fields=["tenant", "locale"], condition=Q(retired_at__isnull=True), name="chunk_tenant_live"),
+        ]
+
+    def __str__(self):
+        return self.citation_id
+
+    @property
+    def citation_id(self) -> str:
+        return f"{self.source_kind}:{self.source_key}@{self.source_version}#{self.anchor}"
+
+
+class ChunkEmbedding(models.Model):
+    """One chunk's vector in one embedding space; each space has its own partial HNSW index."""
+
+    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="embeddings")
+    space = models.ForeignKey(EmbeddingSpace, on_delete=models.CASCADE, related_name="embeddings")
+    embedding = VectorField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chunk", "space"], name="one_embedding_per_space")]
+        indexes = [models.Index(fields=["space"], name="embedding_space")]
+
+    def __str__(self):
+        return f"{self.chunk_id} in space {self.space_id}"

@@ -1,0 +1,106 @@
+"""Documents: markdown, plain text, PDF (text extracted with pypdf) and reviews, each edit versioned."""
+
+import io
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from catalog.models import Tenant
+from knowledge.models import Document, DocumentFormat, DocumentVersion, SourceKind
+from knowledge.services.indexing import chunks_retire, index_mark_changed, index_schedule
+
+DOCUMENT_FIELDS = ("slug", "kind", "format", "locale", "title", "body", "product", "rating", "author")
+PDF_MAGIC = b"%PDF-"
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+
+def pdf_extract_text(data: bytes) -> str:
+    """Return the text of a PDF's pages, or raise a ValidationError that says what is wrong with the file."""
+    if not data.startswith(PDF_MAGIC):
+        raise ValidationError({"source_file": "This file is not a PDF (it does not start with %PDF-)."})
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise ValidationError({"source_file": f"This PDF cannot be read: {exc}"}) from exc
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise ValidationError({"source_file": "This PDF has no extractable text (is it a scan?)."})
+    return text
+
+
+def text_decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            {"source_file": f"This file is not valid UTF-8 text (bad byte at position {exc.start})."}
+        ) from exc
+
+
+def document_text_from_upload(fmt: str, data: bytes) -> str:
+    if len(data) > UPLOAD_MAX_BYTES:
+        raise ValidationError({"source_file": f"The file is larger than {UPLOAD_MAX_BYTES // 2**20} MB."})
+    return pdf_extract_text(data) if fmt == DocumentFormat.PDF else text_decode(data)
+
+
+def _snapshot(document: Document, created_by) -> None:
+    number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    document.version = number
+    DocumentVersion.objects.create(
+        document=document, number=number, title=document.title, body=document.body, created_by=created_by
+    )
+
+
+@transaction.atomic
+def document_create(*, tenant: Tenant, upload: bytes | None = None, filename: str = "", created_by=None, **fields):
+    document = Document(tenant=tenant)
+    _set_fields(document, fields, upload, filename)
+    index_mark_changed(document)
+    document.full_clean()
+    document.save()
+    _snapshot(document, created_by)
+    document.save(update_fields=["version"])
+    index_schedule(SourceKind.DOCUMENT, [document.pk])
+    return document
+
+
+@transaction.atomic
+def document_update(document: Document, *, upload: bytes | None = None, filename: str = "", created_by=None, **fields):
+    """Apply an edit (or a new file); a changed title or body becomes a new version."""
+    before = (document.title, document.body)
+    _set_fields(document, fields, upload, filename)
+    document.full_clean()
+    if (document.title, document.body) != before:
+        index_mark_changed(document)
+        document.save()
+        _snapshot(document, created_by)
+        document.save(update_fields=["version"])
+    else:
+        document.save()
+    index_schedule(SourceKind.DOCUMENT, [document.pk])
+    return document
+
+
+def _set_fields(document: Document, fields: dict, upload: bytes | None, filename: str) -> None:
+    unknown = set(fields) - set(DOCUMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"cannot set {sorted(unknown)} on Document")
+    for name, value in fields.items():
+        setattr(document, name, value)
+    if upload is not None:
+        document.body = document_text_from_upload(document.format, upload)
+        from django.core.files.base import ContentFile
+
+        document.source_file.save(filename or f"{document.slug}.{document.format}", ContentFile(upload), save=False)
+    elif document.format == DocumentFormat.PDF and not document.source_file and not document.body:
+        raise ValidationError({"source_file": "A PDF document needs its PDF file."})
+
+
+@transaction.atomic
+def document_delete(document: Document) -> None:
+    chunks_retire(SourceKind.DOCUMENT, [document.pk])
+    document.delete()

@@ -1,0 +1,271 @@
+"""Keep the index a function of the content: schedule, index, retire, sweep.
+
+Writers call `index_mark_changed` before saving and `index_schedule` after; the worker calls
+`sources_index`; the beat calls `index_sweep`, which finds every row whose hashes differ.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from knowledge import embedding
+from knowledge.chunking import ChunkDraft
+from knowledge.indexable import PENDING
+from knowledge.models import Chunk, ChunkEmbedding, EmbeddingSpace
+from knowledge.sources import SOURCES, SourceSpec
+
+logger = logging.getLogger(__name__)
+
+INDEX_BATCH = 64  # sources per task: one encode batch of short catalog texts
+SWEEP_LIMIT = 5_000  # rows a sweep enqueues at most; the next sweep takes the rest
+ERROR_MAX = 2_000  # characters of an indexing error kept on the row
+FAILED_BACKOFF_MAX_S = 3_600
+
+
+def index_mark_changed(instance) -> None:
+    """Note on an unsaved source that its content changed now (for the lag shown in the admin)."""
+    instance.index_changed_at = timezone.now()
+    instance.index_error = ""
+    instance.index_attempts = 0
+
+
+def index_schedule(kind: str, ids) -> None:
+    """Enqueue indexing of these sources once the current transaction commits."""
+    ids = sorted(set(ids))
+    if ids:
+        transaction.on_commit(lambda: index_enqueue(kind, ids))
+
+
+def index_enqueue(kind: str, ids: list[int]) -> None:
+    """Send indexing tasks now; with the broker down, log and leave the rows to the sweep."""
+    from knowledge.tasks import sources_index_task
+
+    for start in range(0, len(ids), INDEX_BATCH):
+        try:
+            sources_index_task.apply_async(args=(kind, ids[start : start + INDEX_BATCH]), retry=False)
+        except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep bounds the delay
+            logger.warning("broker unavailable (%s); %d %s rows wait for the sweep", type(exc).__name__, len(ids), kind)
+            return
+
+
+def live_spaces() -> list[EmbeddingSpace]:
+    return list(EmbeddingSpace.objects.filter(state__in=[EmbeddingSpace.State.ACTIVE, EmbeddingSpace.State.BUILDING]))
+
+
+@dataclass
+class _Planned:
+    """What one source row should have in the index, built outside any transaction."""
+
+    pk: int
+    observed_hash: str
+    rows: list[Chunk] = field(default_factory=list)
+    parents: dict[int, int] = field(default_factory=dict)  # index of child in rows -> index of parent
+
+
+@dataclass
+class IndexReport:
+    indexed: int = 0
+    stale: int = 0
+    failed: int = 0
+    retired: int = 0
+    embedded: int = 0
+    reused: int = 0
+
+
+def _hash(title: str, text: str) -> str:
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
+
+
+def _plan(spec: SourceSpec, source) -> _Planned:
+    planned = _Planned(pk=source.pk, observed_hash=source.content_hash)
+    common = dict(
+        tenant_id=source.tenant_id,
+        source_kind=spec.kind,
+        source_id=source.pk,
+        source_key=spec.key(source),
+        source_version=spec.version(source),
+        product_id=spec.product_id(source),
+        category_id=spec.category_id(source),
+    )
+    for passage in spec.passages(source):
+        for draft in passage.drafts:
+            parent_index = len(planned.rows)
+            planned.rows.append(_chunk(common, passage.locale, passage.title, draft, len(planned.rows)))
+            for child in draft.children:
+                planned.parents[len(planned.rows)] = parent_index
+                planned.rows.append(_chunk(common, passage.locale, passage.title, child, len(planned.rows)))
+    return planned
+
+
+def _chunk(common: dict, locale: str, title: str, draft: ChunkDraft, ordinal: int) -> Chunk:
+    return Chunk(
+        **common,
+        locale=locale,
+        title=title[:300],
+        anchor=draft.anchor,
+        ordinal=ordinal,
+        is_leaf=draft.is_leaf,
+        text=draft.text,
+        token_count=draft.tokens,
+        content_hash=_hash(title, draft.text),
+    )
+
+
+def _identity(chunk: Chunk, parent_hash: str | None) -> tuple:
+    return (chunk.locale, chunk.anchor, chunk.content_hash, chunk.is_leaf, parent_hash)
+
+
+def _vectors_for(spaces: list[EmbeddingSpace], leaves: list[Chunk], report: IndexReport) -> dict:
+    """Return {(space_id, content_hash): vector}, reusing stored vectors and encoding only new texts."""
+    vectors: dict = {}
+    hashes = {c.content_hash for c in leaves}
+    for space in spaces:
+        stored = (
+            ChunkEmbedding.objects.filter(space=space, chunk__content_hash__in=hashes)
+            .values_list("chunk__content_hash", "embedding")
+            .distinct("chunk__content_hash")
+            .order_by("chunk__content_hash")
+        )
+        for content_hash, vector in stored:
+            vectors[(space.pk, content_hash)] = vector
+        missing = {c.content_hash: f"{c.title}\n{c.text}" for c in leaves if (space.pk, c.content_hash) not in vectors}
+        report.reused += len(hashes) - len(missing)
+        if missing:
+            encoded = embedding.encode(embedding.model_path_for(space), list(missing.values()))
+            for content_hash, vector in zip(missing, encoded, strict=True):
+                vectors[(space.pk, content_hash)] = vector
+            report.embedded += len(missing)
+    return vectors
+
+
+def sources_index(kind: str, ids: list[int]) -> IndexReport:
+    """Bring the chunks and vectors of these sources in line with their current content (idempotent)."""
+    spec = SOURCES[kind]
+    report = IndexReport()
+    sources = list(spec.queryset().filter(pk__in=ids))
+    report.retired += chunks_retire(kind, set(ids) - {s.pk for s in sources})
+    plans = []
+    for source in sources:
+        try:
+            plans.append(_plan(spec, source))
+        except Exception as exc:  # noqa: BLE001 - one bad row must not block the batch
+            index_mark_failed(spec, source.pk, exc)
+            report.failed += 1
+    spaces = live_spaces()
+    leaves = [c for p in plans for c in p.rows if c.is_leaf]
+    vectors = _vectors_for(spaces, leaves, report)
+    with transaction.atomic():
+        current = dict(
+            spec.model.objects.select_for_update()
+            .filter(pk__in=[p.pk for p in plans])
+            .values_list("pk", "content_hash")
+        )
+        done = []
+        for plan in plans:
+            if current.get(plan.pk) != plan.observed_hash:
+                report.stale += 1  # edited while we embedded: that edit's own task indexes it
+                continue
+            report.retired += _apply(spec, plan, spaces, vectors)
+            done.append(plan.pk)
+        # The rows are locked and unchanged since planning, so content_hash is what we indexed.
+        spec.model.objects.filter(pk__in=done).update(
+            indexed_hash=F("content_hash"), indexed_at=timezone.now(), index_error="", index_attempts=0
+        )
+        report.indexed = len(done)
+    return report
+
+
+def _apply(spec: SourceSpec, plan: _Planned, spaces: list[EmbeddingSpace], vectors: dict) -> int:
+    """Keep unchanged chunks, retire the rest, insert the new ones with their vectors; return retired count."""
+    live = list(Chunk.objects.filter(source_kind=spec.kind, source_id=plan.pk, retired_at__isnull=True))
+    by_pk = {c.pk: c for c in live}
+    kept = {_identity(c, by_pk[c.parent_id].content_hash if c.parent_id in by_pk else None): c for c in live}
+    wanted_new, keep_ids = [], set()
+    for i, chunk in enumerate(plan.rows):
+        parent_hash = plan.rows[plan.parents[i]].content_hash if i in plan.parents else None
+        existing = kept.get(_identity(chunk, parent_hash))
+        if existing is not None and existing.pk not in keep_ids:
+            plan.rows[i] = existing
+            keep_ids.add(existing.pk)
+        else:
+            wanted_new.append(i)
+    retire_ids = [c.pk for c in live if c.pk not in keep_ids]
+    _retire_ids(retire_ids)
+    Chunk.objects.bulk_create([plan.rows[i] for i in wanted_new if i not in plan.parents])
+    for i in wanted_new:
+        if i in plan.parents:
+            plan.rows[i].parent = plan.rows[plan.parents[i]]  # kept or just inserted: has a pk either way
+    Chunk.objects.bulk_create([plan.rows[i] for i in wanted_new if i in plan.parents])
+    ChunkEmbedding.objects.bulk_create(
+        ChunkEmbedding(chunk=plan.rows[i], space=space, embedding=vectors[(space.pk, plan.rows[i].content_hash)])
+        for i in wanted_new
+        if plan.rows[i].is_leaf
+        for space in spaces
+    )
+    return len(retire_ids)
+
+
+def _retire_ids(chunk_ids: list[int]) -> None:
+    if chunk_ids:
+        ChunkEmbedding.objects.filter(chunk_id__in=chunk_ids).delete()
+        Chunk.objects.filter(pk__in=chunk_ids).update(retired_at=timezone.now())
+
+
+def chunks_retire(kind: str, source_ids) -> int:
+    """Take these sources' chunks out of search (they stay readable for citations); return how many."""
+    source_ids = list(source_ids)
+    if not source_ids:
+        return 0
+    ids = list(
+        Chunk.objects.filter(source_kind=kind, source_id__in=source_ids, retired_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    _retire_ids(ids)
+    return len(ids)
+
+
+def index_mark_failed(spec: SourceSpec, pk: int, exc: Exception) -> None:
+    message = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
+    logger.warning("indexing %s %s failed: %s", spec.kind, pk, type(exc).__name__)
+    spec.model.objects.filter(pk=pk).update(index_error=message, index_attempts=F("index_attempts") + 1)
+
+
+def index_sweep(now=None) -> dict[str, int]:
+    """Enqueue every source whose hashes differ and that nobody took; retire chunks of deleted rows."""
+    now = now or timezone.now()
+    grace = timedelta(seconds=settings.INDEX_SWEEP_GRACE_S)
+    counts = {}
+    for kind, spec in SOURCES.items():
+        waiting = spec.model.objects.filter(PENDING).filter(
+            Q(index_changed_at__isnull=True) | Q(index_changed_at__lt=now - grace),
+            Q(index_enqueued_at__isnull=True) | Q(index_enqueued_at__lt=now - grace),
+        )
+        ids = [
+            pk
+            for pk, error, attempts, enq in waiting.values_list(
+                "pk", "index_error", "index_attempts", "index_enqueued_at"
+            )[:SWEEP_LIMIT]
+            if _backoff_over(error, attempts, enq, now)
+        ]
+        spec.model.objects.filter(pk__in=ids).update(index_enqueued_at=now)
+        index_enqueue(kind, ids)
+        orphans = Chunk.objects.filter(source_kind=kind, retired_at__isnull=True).filter(
+            ~Exists(spec.model.objects.filter(pk=OuterRef("source_id")))
+        )
+        counts[kind] = len(ids)
+        counts[f"{kind}_orphans_retired"] = chunks_retire(kind, orphans.values_list("source_id", flat=True).distinct())
+    return counts
+
+
+def _backoff_over(error: str, attempts: int, enqueued_at, now) -> bool:
+    if not error or enqueued_at is None:
+        return True
+    wait = min(30 * 2 ** min(attempts, 10), FAILED_BACKOFF_MAX_S)
+    return (now - enqueued_at).total_seconds() >= wait

@@ -1,0 +1,148 @@
+"""What each indexable kind contributes to the index: its rows, natural key, version and passages."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import models
+
+from catalog.models import SKU, Product
+from knowledge.chunking import ChunkDraft, chunk_text
+from knowledge.models import Document, Policy, SourceKind
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One locale's text of a source, split into chunk drafts."""
+
+    locale: str
+    title: str
+    drafts: list[ChunkDraft]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    kind: str
+    model: type[models.Model]
+    queryset: Callable[[], models.QuerySet]
+    key: Callable[[models.Model], str]
+    version: Callable[[models.Model], int]
+    passages: Callable[[models.Model], list[Passage]]
+    product_id: Callable[[models.Model], int | None]
+    category_id: Callable[[models.Model], int | None]
+
+
+def _attribute_lines(attributes: dict) -> str:
+    return "\n".join(f"{str(k).replace('_', ' ').capitalize()}: {v}" for k, v in sorted(attributes.items()))
+
+
+def _category_path(category) -> str:
+    names = []
+    while category is not None:
+        names.append(category.name)
+        category = category.parent
+    return " › ".join(reversed(names))
+
+
+def _single(anchor: str, text: str) -> list[ChunkDraft]:
+    """Short catalog texts are one leaf; a long description is chunked like a document."""
+    drafts = chunk_text(text, prefix=anchor)
+    if len(drafts) == 1 and drafts[0].is_leaf:
+        drafts[0].anchor = anchor
+    return drafts
+
+
+def product_passages(product: Product) -> list[Passage]:
+    if not product.is_active:
+        return []  # an inactive product leaves the index; its chunks are retired
+    head = f"Brand: {product.brand}\nCategory: {_category_path(product.category)}"
+    attrs = _attribute_lines(product.attributes)
+    passages = [
+        Passage(
+            product.tenant.default_locale,
+            product.title,
+            _single("main", f"{head}\n{attrs}\n\n{product.description}".strip()),
+        )
+    ]
+    for tr in product.translations.all():
+        if tr.locale != product.tenant.default_locale:
+            passages.append(Passage(tr.locale, tr.title, _single(tr.locale, f"{head}\n{attrs}\n\n{tr.description}")))
+    return passages
+
+
+def sku_passages(sku: SKU) -> list[Passage]:
+    product = sku.product
+    if not (sku.is_active and product.is_active):
+        return []
+    variant = ", ".join(f"{k}: {v}" for k, v in sorted(sku.attributes.items()))
+    title = f"{product.title} ({variant})" if variant else product.title
+    text = (
+        f"SKU {sku.code}\nBrand: {product.brand}\nCategory: {_category_path(product.category)}\n"
+        f"{_attribute_lines({**product.attributes, **sku.attributes})}"
+    )
+    return [Passage(product.tenant.default_locale, title, _single("spec", text))]
+
+
+def policy_passages(policy: Policy) -> list[Passage]:
+    version = policy.current_version
+    if version is None:
+        return []
+    return [Passage(policy.locale, version.title, chunk_text(version.body, prefix="c"))]
+
+
+def document_passages(document: Document) -> list[Passage]:
+    if not document.body.strip():
+        return []
+    return [Passage(document.locale, document.title, chunk_text(document.body, prefix="p"))]
+
+
+SOURCES: dict[str, SourceSpec] = {
+    SourceKind.PRODUCT: SourceSpec(
+        kind=SourceKind.PRODUCT,
+        model=Product,
+        queryset=lambda: Product.objects.select_related("tenant", "category__parent__parent").prefetch_related(
+            "translations"
+        ),
+        key=lambda p: p.handle,
+        version=lambda p: p.version,
+        passages=product_passages,
+        product_id=lambda p: p.pk,
+        category_id=lambda p: p.category_id,
+    ),
+    SourceKind.SKU: SourceSpec(
+        kind=SourceKind.SKU,
+        model=SKU,
+        queryset=lambda: SKU.objects.select_related("tenant", "product__category__parent__parent"),
+        key=lambda s: s.code,
+        version=lambda s: s.version,
+        passages=sku_passages,
+        product_id=lambda s: s.product_id,
+        category_id=lambda s: s.product.category_id,
+    ),
+    SourceKind.POLICY: SourceSpec(
+        kind=SourceKind.POLICY,
+        model=Policy,
+        queryset=lambda: Policy.objects.select_related("tenant", "current_version"),
+        key=lambda p: p.slug,
+        version=lambda p: p.current_version.number if p.current_version_id else 0,
+        passages=policy_passages,
+        product_id=lambda p: None,
+        category_id=lambda p: None,
+    ),
+    SourceKind.DOCUMENT: SourceSpec(
+        kind=SourceKind.DOCUMENT,
+        model=Document,
+        queryset=lambda: Document.objects.select_related("tenant", "product"),
+        key=lambda d: d.slug,
+        version=lambda d: d.version,
+        passages=document_passages,
+        product_id=lambda d: d.product_id,
+        category_id=lambda d: d.product.category_id if d.product_id else None,
+    ),
+}
+
+
+def kind_of(instance: models.Model) -> str:
+    for kind, spec in SOURCES.items():
+        if isinstance(instance, spec.model):
+            return kind
+    raise TypeError(f"{type(instance).__name__} is not indexable")

@@ -1,0 +1,29 @@
+"""Thin Celery wrappers: take ids, call a service, retry with back-off."""
+
+from celery import shared_task
+
+from knowledge.services import indexing, spaces
+
+RETRY = dict(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=8)
+
+
+@shared_task(name="knowledge.tasks.sources_index", acks_late=True, **RETRY)
+def sources_index_task(kind: str, ids: list[int]) -> dict:
+    return indexing.sources_index(kind, ids).__dict__
+
+
+@shared_task(name="knowledge.tasks.index_sweep", acks_late=True, ignore_result=True)
+def index_sweep_task() -> dict:
+    counts = indexing.index_sweep()
+    spaces.embedding_space_backfill_schedule()
+    return counts
+
+
+@shared_task(name="knowledge.tasks.embedding_space_backfill", acks_late=True, **RETRY)
+def embedding_space_backfill_task(space_id: int) -> dict:
+    return spaces.embedding_space_backfill(space_id)
+
+
+@shared_task(name="knowledge.tasks.embedding_space_purge", acks_late=True, **RETRY)
+def embedding_space_purge_task(space_id: int) -> int:
+    return spaces.embedding_space_purge(space_id)

@@ -1,0 +1,34 @@
+import pytest
+from django.core.cache import cache
+
+from knowledge.models import EmbeddingSpace
+from knowledge.services.spaces import embedding_space_create
+from tests.worker import Worker
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_test_redis():
+    """Each session starts with an empty test broker and cache."""
+    cache._cache.get_client().flushall()
+
+
+@pytest.fixture(scope="session")
+def worker(django_db_setup, django_db_blocker):
+    """One real Celery worker (solo pool, embedded beat) for the session; tests may kill and restart it."""
+    handle = Worker()
+    with django_db_blocker.unblock():
+        handle.start()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def live_worker(worker):
+    """The session worker, started again if an earlier test killed it."""
+    return worker.start()
+
+
+@pytest.fixture
+def active_space(db):
+    """The serving embedding space (transactional tests flush the one the migration made)."""
+    return EmbeddingSpace.objects.filter(state="active").first() or embedding_space_create(name="all-MiniLM-L6-v2")
