@@ -34,7 +34,8 @@ def database_problem() -> str | None:
                 if found[name] is None and not _try_create(cursor, name):
                     return (
                         f"PostgreSQL ({where}): the {name!r} extension is not created and this role may not "
-                        f"create it. As a superuser, run: CREATE EXTENSION {name};"
+                        f"create it. If the server lacks it, {INSTALL_HINT[name]}; then, as a superuser in this "
+                        f"database, run: CREATE EXTENSION {name};"
                     )
     except DatabaseError as exc:
         return f"cannot use PostgreSQL ({where}): {str(exc).strip().splitlines()[0]}"

@@ -157,14 +157,23 @@ def sources_index(kind: str, ids: list[int]) -> IndexReport:
         except Exception as exc:  # noqa: BLE001 - one bad row must not block the batch
             index_mark_failed(spec, source.pk, exc)
             report.failed += 1
+    try:
+        _write(spec, plans, report)
+    except Exception as exc:
+        for plan in plans:  # visible in the admin until a retry succeeds; the edit itself is kept
+            index_mark_failed(spec, plan.pk, exc)
+        raise
+    return report
+
+
+def _write(spec: SourceSpec, plans: list[_Planned], report: IndexReport) -> None:
+    """Embed what is new, then apply every plan whose row did not change meanwhile (rows locked)."""
     spaces = live_spaces()
     leaves = [c for p in plans for c in p.rows if c.is_leaf]
     vectors = _vectors_for(spaces, leaves, report)
     with transaction.atomic():
         current = dict(
-            spec.model.objects.select_for_update()
-            .filter(pk__in=[p.pk for p in plans])
-            .values_list("pk", "content_hash")
+            spec.model.objects.select_for_update().filter(pk__in=[p.pk for p in plans]).values_list("pk", "content_hash")
         )
         done = []
         for plan in plans:
@@ -178,7 +187,6 @@ def sources_index(kind: str, ids: list[int]) -> IndexReport:
             indexed_hash=F("content_hash"), indexed_at=timezone.now(), index_error="", index_attempts=0
         )
         report.indexed = len(done)
-    return report
 
 
 def _apply(spec: SourceSpec, plan: _Planned, spaces: list[EmbeddingSpace], vectors: dict) -> int:
