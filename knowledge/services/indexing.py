@@ -6,6 +6,7 @@ Writers call `index_mark_changed` before saving and `index_schedule` after; the 
 
 import hashlib
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -22,7 +23,7 @@ from knowledge.sources import SOURCES, SourceSpec
 
 logger = logging.getLogger(__name__)
 
-INDEX_BATCH = 64  # sources per task: one encode batch of short catalog texts
+INDEX_BATCH = 256  # sources per bulk task: several encode batches, so length-sorting wastes little padding
 SWEEP_LIMIT = 5_000  # rows a sweep enqueues at most; the next sweep takes the rest
 ERROR_MAX = 2_000  # characters of an indexing error kept on the row
 FAILED_BACKOFF_MAX_S = 3_600
@@ -167,56 +168,68 @@ def sources_index(kind: str, ids: list[int]) -> IndexReport:
 
 
 def _write(spec: SourceSpec, plans: list[_Planned], report: IndexReport) -> None:
-    """Embed what is new, then apply every plan whose row did not change meanwhile (rows locked)."""
+    """Embed what is new, then apply every plan whose row did not change meanwhile (rows locked).
+
+    All plans of a batch are written with a handful of bulk statements, so a batch costs little
+    more than its encoding.
+    """
     spaces = live_spaces()
-    leaves = [c for p in plans for c in p.rows if c.is_leaf]
-    vectors = _vectors_for(spaces, leaves, report)
+    vectors = _vectors_for(spaces, [c for p in plans for c in p.rows if c.is_leaf], report)
     with transaction.atomic():
-        current = dict(
-            spec.model.objects.select_for_update().filter(pk__in=[p.pk for p in plans]).values_list("pk", "content_hash")
-        )
-        done = []
-        for plan in plans:
-            if current.get(plan.pk) != plan.observed_hash:
-                report.stale += 1  # edited while we embedded: that edit's own task indexes it
-                continue
-            report.retired += _apply(spec, plan, spaces, vectors)
-            done.append(plan.pk)
+        locked = spec.model.objects.select_for_update().filter(pk__in=[p.pk for p in plans])
+        current = dict(locked.values_list("pk", "content_hash"))
+        fresh = [p for p in plans if current.get(p.pk) == p.observed_hash]
+        report.stale += len(plans) - len(fresh)  # edited while we embedded: that edit's own task indexes it
+        live = defaultdict(list)
+        for chunk in Chunk.objects.filter(
+            source_kind=spec.kind, source_id__in=[p.pk for p in fresh], retired_at__isnull=True
+        ):
+            live[chunk.source_id].append(chunk)
+        new_rows, retire = [], []
+        for plan in fresh:
+            rows, retired = _diff(plan, live[plan.pk])
+            new_rows += rows
+            retire += retired
+        _retire_ids(retire)
+        _insert(new_rows, spaces, vectors)
         # The rows are locked and unchanged since planning, so content_hash is what we indexed.
-        spec.model.objects.filter(pk__in=done).update(
+        spec.model.objects.filter(pk__in=[p.pk for p in fresh]).update(
             indexed_hash=F("content_hash"), indexed_at=timezone.now(), index_error="", index_attempts=0
         )
-        report.indexed = len(done)
+        report.indexed, report.retired = len(fresh), report.retired + len(retire)
 
 
-def _apply(spec: SourceSpec, plan: _Planned, spaces: list[EmbeddingSpace], vectors: dict) -> int:
-    """Keep unchanged chunks, retire the rest, insert the new ones with their vectors; return retired count."""
-    live = list(Chunk.objects.filter(source_kind=spec.kind, source_id=plan.pk, retired_at__isnull=True))
+def _diff(plan: _Planned, live: list[Chunk]) -> tuple[list[tuple], list[int]]:
+    """Match planned chunks to live ones; return ((row, parent row index, plan) to insert, ids to retire)."""
     by_pk = {c.pk: c for c in live}
     kept = {_identity(c, by_pk[c.parent_id].content_hash if c.parent_id in by_pk else None): c for c in live}
-    wanted_new, keep_ids = [], set()
+    new_indices, keep_ids = [], set()
     for i, chunk in enumerate(plan.rows):
-        parent_hash = plan.rows[plan.parents[i]].content_hash if i in plan.parents else None
+        parent_index = plan.parents.get(i)
+        parent_hash = plan.rows[parent_index].content_hash if parent_index is not None else None
         existing = kept.get(_identity(chunk, parent_hash))
         if existing is not None and existing.pk not in keep_ids:
             plan.rows[i] = existing
             keep_ids.add(existing.pk)
         else:
-            wanted_new.append(i)
-    retire_ids = [c.pk for c in live if c.pk not in keep_ids]
-    _retire_ids(retire_ids)
-    Chunk.objects.bulk_create([plan.rows[i] for i in wanted_new if i not in plan.parents])
-    for i in wanted_new:
-        if i in plan.parents:
-            plan.rows[i].parent = plan.rows[plan.parents[i]]  # kept or just inserted: has a pk either way
-    Chunk.objects.bulk_create([plan.rows[i] for i in wanted_new if i in plan.parents])
+            new_indices.append(i)
+    new_rows = [(plan.rows[i], plan.parents.get(i), plan) for i in new_indices]
+    return new_rows, [c.pk for c in live if c.pk not in keep_ids]
+
+
+def _insert(new_rows, spaces: list[EmbeddingSpace], vectors: dict) -> None:
+    """Insert parents before children (children need their parent's id), then the leaves' vectors."""
+    Chunk.objects.bulk_create([row for row, parent, _ in new_rows if parent is None])
+    for row, parent, plan in new_rows:
+        if parent is not None:
+            row.parent = plan.rows[parent]  # kept or just inserted: has a pk either way
+    Chunk.objects.bulk_create([row for row, parent, _ in new_rows if parent is not None])
     ChunkEmbedding.objects.bulk_create(
-        ChunkEmbedding(chunk=plan.rows[i], space=space, embedding=vectors[(space.pk, plan.rows[i].content_hash)])
-        for i in wanted_new
-        if plan.rows[i].is_leaf
+        ChunkEmbedding(chunk=row, space=space, embedding=vectors[(space.pk, row.content_hash)])
+        for row, _, _ in new_rows
+        if row.is_leaf
         for space in spaces
     )
-    return len(retire_ids)
 
 
 def _retire_ids(chunk_ids: list[int]) -> None:
