@@ -34,11 +34,16 @@ PRODUCT_FIELDS = (
 SKU_FIELDS = ("code", "attributes", "is_active", "margin_rate", "conversion_rate")
 
 
-def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> bool:
+INDEX_BOOKKEEPING = ["version", "index_changed_at", "index_error", "index_attempts", "updated_at"]
+
+
+def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> list[str]:
+    """Set the given fields; return the names that changed (saved with update_fields, so a stale
+    instance never writes back the worker's bookkeeping columns)."""
     unknown = set(fields) - set(allowed)
     if unknown:
         raise TypeError(f"cannot set {sorted(unknown)} on {type(instance).__name__}")
-    changed = False
+    changed = []
     for name, value in fields.items():
         try:
             current = getattr(instance, name)
@@ -46,7 +51,7 @@ def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> bool:
             current = None
         if current != value:
             setattr(instance, name, value)
-            changed = True
+            changed.append(name)
     return changed
 
 
@@ -69,9 +74,10 @@ def category_create(*, tenant: Tenant, name: str, slug: str, parent: Category | 
 @transaction.atomic
 def category_update(category: Category, **fields) -> Category:
     """Rename or move a category; the products below it carry its path in their text, so re-index them."""
-    if _apply(category, fields, ("name", "slug", "parent")):
+    changed = _apply(category, fields, ("name", "slug", "parent"))
+    if changed:
         category.full_clean()
-        category.save()
+        category.save(update_fields=changed)
         products_touch(Product.objects.filter(category_id__in=category_subtree_ids(category)))
     return category
 
@@ -116,12 +122,13 @@ def product_create(*, tenant: Tenant, translations: dict[str, dict] | None = Non
 @transaction.atomic
 def product_update(product: Product, **fields) -> Product:
     """Change a product; its SKUs' texts include its title and attributes, so they are re-indexed too."""
-    if not _apply(product, fields, PRODUCT_FIELDS):
+    changed = _apply(product, fields, PRODUCT_FIELDS)
+    if not changed:
         return product
     product.full_clean()
     product.version += 1
     index_mark_changed(product)
-    product.save()
+    product.save(update_fields=changed + INDEX_BOOKKEEPING)
     products_touch(Product.objects.filter(pk=product.pk))
     return product
 
@@ -160,12 +167,13 @@ def sku_create(*, product: Product, **fields) -> SKU:
 
 @transaction.atomic
 def sku_update(sku: SKU, **fields) -> SKU:
-    if not _apply(sku, fields, SKU_FIELDS):
+    changed = _apply(sku, fields, SKU_FIELDS)
+    if not changed:
         return sku
     sku.full_clean()
     sku.version += 1
     index_mark_changed(sku)
-    sku.save()
+    sku.save(update_fields=changed + INDEX_BOOKKEEPING)
     index_schedule(SourceKind.SKU, [sku.pk])
     return sku
 

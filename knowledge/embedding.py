@@ -59,3 +59,13 @@ def count_tokens(texts: list[str]) -> list[int]:
 
 def max_tokens(path: str) -> int:
     return encoder(path).max_seq_length
+
+
+def warm_up() -> None:
+    """Load the serving space's model (and the chunking tokenizer) now, not on the first edit."""
+    from knowledge.services.spaces import active_space
+
+    space = active_space()
+    paths = {default_model_path()} | ({model_path_for(space)} if space else set())
+    for path in paths:
+        encode(path, ["warm up"])

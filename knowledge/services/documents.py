@@ -74,13 +74,13 @@ def document_update(document: Document, *, upload: bytes | None = None, filename
     before = (document.title, document.body)
     _set_fields(document, fields, upload, filename)
     document.full_clean()
+    editable = [*fields, "body", "source_file", "updated_at"]  # never the worker's bookkeeping columns
     if (document.title, document.body) != before:
         index_mark_changed(document)
-        document.save()
         _snapshot(document, created_by)
-        document.save(update_fields=["version"])
+        document.save(update_fields=[*editable, "version", "index_changed_at", "index_error", "index_attempts"])
     else:
-        document.save()
+        document.save(update_fields=editable)
     index_schedule(SourceKind.DOCUMENT, [document.pk])
     return document
 

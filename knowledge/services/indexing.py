@@ -24,6 +24,7 @@ from knowledge.sources import SOURCES, SourceSpec
 logger = logging.getLogger(__name__)
 
 INDEX_BATCH = 256  # sources per bulk task: several encode batches, so length-sorting wastes little padding
+DRAIN_BATCH = 32  # rows an edit's task takes along from a backlog: small, so the next edit waits little
 SWEEP_LIMIT = 5_000  # rows a sweep enqueues at most; the next sweep takes the rest
 ERROR_MAX = 2_000  # characters of an indexing error kept on the row
 FAILED_BACKOFF_MAX_S = 3_600
@@ -145,12 +146,20 @@ def _vectors_for(spaces: list[EmbeddingSpace], leaves: list[Chunk], report: Inde
     return vectors
 
 
-def sources_index(kind: str, ids: list[int]) -> IndexReport:
-    """Bring the chunks and vectors of these sources in line with their current content (idempotent)."""
+def sources_index(kind: str, ids: list[int], drain: bool = True) -> IndexReport:
+    """Bring the chunks and vectors of these sources in line with their current content (idempotent).
+
+    Rows already fresh are skipped. With `drain`, other rows of the kind that wait for indexing join
+    the batch, so a backlog of single-row tasks is worked off in encode-sized batches.
+    """
     spec = SOURCES[kind]
     report = IndexReport()
-    sources = list(spec.queryset().filter(pk__in=ids))
-    report.retired += chunks_retire(kind, set(ids) - {s.pk for s in sources})
+    existing = set(spec.model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    report.retired += chunks_retire(kind, set(ids) - existing)
+    wanted = list(spec.model.objects.filter(pk__in=existing).filter(PENDING).values_list("pk", flat=True))
+    if drain and len(wanted) < DRAIN_BATCH:
+        wanted += _waiting(spec, exclude=existing, limit=DRAIN_BATCH - len(wanted))
+    sources = list(spec.queryset().filter(pk__in=wanted))
     plans = []
     for source in sources:
         try:
@@ -167,6 +176,12 @@ def sources_index(kind: str, ids: list[int]) -> IndexReport:
     return report
 
 
+def _waiting(spec: SourceSpec, exclude: set[int], limit: int) -> list[int]:
+    """Other rows of this kind waiting for indexing, oldest change first (failed rows wait for their retry)."""
+    waiting = spec.model.objects.filter(PENDING, index_error="").exclude(pk__in=exclude)
+    return list(waiting.order_by(F("index_changed_at").asc(nulls_first=True)).values_list("pk", flat=True)[:limit])
+
+
 def _write(spec: SourceSpec, plans: list[_Planned], report: IndexReport) -> None:
     """Embed what is new, then apply every plan whose row did not change meanwhile (rows locked).
 
@@ -176,7 +191,8 @@ def _write(spec: SourceSpec, plans: list[_Planned], report: IndexReport) -> None
     spaces = live_spaces()
     vectors = _vectors_for(spaces, [c for p in plans for c in p.rows if c.is_leaf], report)
     with transaction.atomic():
-        locked = spec.model.objects.select_for_update().filter(pk__in=[p.pk for p in plans])
+        # Rows another worker is writing right now are skipped: it or the row's own task indexes them.
+        locked = spec.model.objects.select_for_update(skip_locked=True).filter(pk__in=[p.pk for p in plans])
         current = dict(locked.values_list("pk", "content_hash"))
         fresh = [p for p in plans if current.get(p.pk) == p.observed_hash]
         report.stale += len(plans) - len(fresh)  # edited while we embedded: that edit's own task indexes it

@@ -27,7 +27,7 @@ def policy_update(policy: Policy, *, published_by=None, **fields) -> Policy:
     for name, value in fields.items():
         setattr(policy, name, value)
     policy.full_clean()
-    policy.save()
+    policy.save(update_fields=[*fields, "updated_at"])  # never the worker's bookkeeping columns
     return policy_publish(policy, published_by=published_by)
 
 
