@@ -75,6 +75,7 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     env = stack_env()
     manage("migrate", "--noinput", env=env)
+    manage("collectstatic", "--noinput", "-v", "0", env=env)
     children = [spawn(worker_command(), env), spawn(beat_command(), env), spawn(web_command(options.port), env)]
     signal.signal(signal.SIGTERM, _interrupt)
     try:

@@ -34,7 +34,7 @@ def policy_update(policy: Policy, *, published_by=None, **fields) -> Policy:
 @transaction.atomic
 def policy_publish(policy: Policy, *, published_by=None) -> Policy:
     """Freeze the working copy as version N+1 (no-op when it equals the current version)."""
-    policy = Policy.objects.select_for_update().select_related("current_version").get(pk=policy.pk)
+    policy = Policy.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=policy.pk)
     current = policy.current_version
     if current is not None and (current.title, current.body) == (policy.title, policy.body):
         return policy
