@@ -23,7 +23,8 @@ def _redis_and_workers() -> tuple[dict, dict]:
     try:
         client = cache._cache.get_client()  # the same Redis the cache and broker use
         client.ping()
-        keys = client.keys(f"*{HEARTBEAT_KEY}*")
+        # SCAN, not KEYS: KEYS blocks Redis for the whole keyspace, and load balancers poll this every few seconds.
+        keys = list(client.scan_iter(match=f"*{HEARTBEAT_KEY}*", count=1000))
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "error": type(exc).__name__}, {"ok": False, "alive": 0}
     names = sorted(k.decode().split(HEARTBEAT_KEY, 1)[1] for k in keys)

@@ -1,1 +1,11 @@
-urlpatterns = []
+from django.urls import path
+
+from knowledge.api import DocumentDetailApi, DocumentListApi, PolicyDetailApi, PolicyListApi, PolicyVersionDetailApi
+
+urlpatterns = [
+    path("policies/", PolicyListApi.as_view(), name="policy-list"),
+    path("policies/<str:slug>/", PolicyDetailApi.as_view(), name="policy-detail"),
+    path("policies/<str:slug>/versions/<int:number>/", PolicyVersionDetailApi.as_view(), name="policy-version"),
+    path("documents/", DocumentListApi.as_view(), name="document-list"),
+    path("documents/<str:slug>/", DocumentDetailApi.as_view(), name="document-detail"),
+]
