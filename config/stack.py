@@ -78,6 +78,7 @@ def main(argv=None) -> int:
     manage("collectstatic", "--noinput", "-v", "0", env=env)
     children = [spawn(worker_command(), env), spawn(beat_command(), env), spawn(web_command(options.port), env)]
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started from a shell that ignores SIGINT
     try:
         if not options.no_seed:
             manage("seed_demo", env=env, check=False)  # once: it exits at once when the demo exists

@@ -3,7 +3,7 @@ from django.core.cache import cache
 
 from knowledge.models import EmbeddingSpace
 from knowledge.services.spaces import embedding_space_create
-from tests.worker import Worker
+from tests.worker import Worker, drain_queue
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -24,8 +24,11 @@ def worker(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def live_worker(worker):
-    """The session worker, started again if an earlier test killed it."""
-    return worker.start()
+    """The session worker, started again if an earlier test stopped it; drained before the test's
+    tables are truncated, so the flush never races a worker transaction."""
+    yield worker.start()
+    if worker.proc and worker.proc.poll() is None:
+        drain_queue()
 
 
 @pytest.fixture

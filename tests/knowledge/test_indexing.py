@@ -103,7 +103,8 @@ def test_sources_index__failure_marks_the_row_failed_and_a_retry_recovers(active
     assert product.index_status() == ("fresh", "")
 
 
-def test_index_sweep__indexes_edits_saved_while_no_worker_ran(active_space, worker):
+def test_index_sweep__indexes_edits_saved_while_no_worker_ran(active_space, live_worker):
+    worker = live_worker
     worker.stop()
     products = [factories.product(title=f"Camping lantern model {i}", description="LED, 300 lumen.") for i in range(5)]
     purge_queue()  # the on-commit messages are lost: only the sweep can find these rows
@@ -132,7 +133,8 @@ def test_worker_killed_mid_batch__every_edit_indexed_after_restart_without_dupli
     )
 
 
-def test_embedding_space_switch__old_space_serves_until_the_new_one_is_complete(active_space, worker):
+def test_embedding_space_switch__old_space_serves_until_the_new_one_is_complete(active_space, live_worker):
+    worker = live_worker
     worker.stop()
     tenant = factories.TenantFactory()
     products = [factories.product(tenant, title=f"Kettle {i}", description="1.7 litre, steel.") for i in range(3)]
