@@ -1,4 +1,5 @@
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -6,6 +7,14 @@ from django.db.models import Q
 from knowledge.indexable import IndexedSource, content_hash_field, pending_index
 
 LOCALE_CHOICES = [("en", "English"), ("de", "Deutsch")]
+
+
+def validate_json_object(value):
+    """Attributes are a JSON object of name -> value; a list or a scalar cannot be indexed."""
+    if not isinstance(value, dict):
+        raise ValidationError('Enter a JSON object, e.g. {"colour": "red"}.')
+
+
 TITLE_MAX = 300  # a storefront title; a 10 MB "title" is an input error, not data
 TEXT_MAX = 100_000  # descriptions and attribute payloads beyond this are rejected, not truncated
 
@@ -68,7 +77,7 @@ class Product(IndexedSource):
     title = models.CharField(max_length=TITLE_MAX)
     description = models.TextField(blank=True, max_length=TEXT_MAX)
     brand = models.CharField(max_length=120, blank=True)
-    attributes = models.JSONField(default=dict, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
     compliance_category = models.CharField(
         max_length=30, choices=ComplianceCategory.choices, default=ComplianceCategory.NONE
     )
@@ -110,7 +119,7 @@ class SKU(IndexedSource):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="skus")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
     code = models.CharField(max_length=64, validators=[sku_code_validator])
-    attributes = models.JSONField(default=dict, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, validators=[validate_json_object])
     is_active = models.BooleanField(default=True)
     margin_rate = models.DecimalField(
         max_digits=5, decimal_places=4, default=0, validators=[MinValueValidator(-1), MaxValueValidator(1)],

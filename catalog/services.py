@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import F
 
@@ -17,6 +17,7 @@ from catalog.models import (
     StockLevel,
     Tenant,
     Warehouse,
+    validate_json_object,
 )
 from knowledge.models import SourceKind
 from knowledge.services.indexing import chunks_retire, index_mark_changed, index_schedule
@@ -43,6 +44,11 @@ def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> list[str]:
     unknown = set(fields) - set(allowed)
     if unknown:
         raise TypeError(f"cannot set {sorted(unknown)} on {type(instance).__name__}")
+    if "attributes" in fields:  # full_clean skips validators on None, so check before the database does
+        try:
+            validate_json_object(fields["attributes"])
+        except ValidationError as exc:
+            raise ValidationError({"attributes": exc.messages}) from exc
     changed = []
     for name, value in fields.items():
         try:

@@ -71,18 +71,24 @@ def document_create(*, tenant: Tenant, upload: bytes | None = None, filename: st
 @transaction.atomic
 def document_update(document: Document, *, upload: bytes | None = None, filename: str = "", created_by=None, **fields):
     """Apply an edit (or a new file); a changed title or body becomes a new version."""
-    before = (document.title, document.body)
+    before = _indexed_values(document)
     _set_fields(document, fields, upload, filename)
     document.full_clean()
-    editable = [*fields, "body", "source_file", "updated_at"]  # never the worker's bookkeeping columns
-    if (document.title, document.body) != before:
+    saved = [*fields, "body", "source_file", "updated_at"]  # never the worker's bookkeeping columns
+    if _indexed_values(document) != before:
         index_mark_changed(document)
+        saved += ["index_changed_at", "index_error", "index_attempts"]
+    if (document.title, document.body) != before[:2]:
         _snapshot(document, created_by)
-        document.save(update_fields=[*editable, "version", "index_changed_at", "index_error", "index_attempts"])
-    else:
-        document.save(update_fields=editable)
+        saved.append("version")
+    document.save(update_fields=saved)
     index_schedule(SourceKind.DOCUMENT, [document.pk])
     return document
+
+
+def _indexed_values(document: Document) -> tuple:
+    """What the index is built from (title and body first): a change to any of it re-indexes."""
+    return (document.title, document.body, document.kind, document.locale, document.product_id, document.slug)
 
 
 def _set_fields(document: Document, fields: dict, upload: bytes | None, filename: str) -> None:

@@ -24,10 +24,16 @@ def policy_update(policy: Policy, *, published_by=None, **fields) -> Policy:
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
         raise TypeError(f"cannot set {sorted(unknown)} on Policy")
+    retargeted = [n for n in ("slug", "kind", "locale", "region") if n in fields and getattr(policy, n) != fields[n]]
     for name, value in fields.items():
         setattr(policy, name, value)
     policy.full_clean()
-    policy.save(update_fields=[*fields, "updated_at"])  # never the worker's bookkeeping columns
+    saved = [*fields, "updated_at"]  # never the worker's bookkeeping columns
+    if retargeted:  # the indexed passages carry these: re-index even without a new version
+        index_mark_changed(policy)
+        saved += ["index_changed_at", "index_error", "index_attempts"]
+        index_schedule(SourceKind.POLICY, [policy.pk])
+    policy.save(update_fields=saved)
     return policy_publish(policy, published_by=published_by)
 
 
