@@ -127,6 +127,11 @@ def stop_redis() -> None:
             _redis_client().shutdown(save=True)
         except redis.ConnectionError:
             pass  # shutdown closes the connection before it answers
+        except redis.ResponseError:  # the snapshot could not be written (its folder is gone): stop anyway
+            try:
+                _redis_client().shutdown(nosave=True)
+            except redis.ConnectionError:
+                pass
 
 
 def ensure_started() -> None:
