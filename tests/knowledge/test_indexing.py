@@ -12,7 +12,10 @@ from knowledge.services.spaces import embedding_space_create
 from tests import factories
 from tests.worker import purge_queue, wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Tests that call the indexer directly run inside a test transaction, so no on-commit task reaches a
+# worker left running by an earlier test; tests of the worker commit for real.
+in_transaction = pytest.mark.django_db
+committed = pytest.mark.django_db(transaction=True)
 
 
 def _top_text(tenant, query):
@@ -25,6 +28,7 @@ def _indexed(instance):
     return not instance.index_pending
 
 
+@in_transaction
 def test_sources_index__is_idempotent_and_reuses_unchanged_chunks(active_space):
     product = factories.product(title="Trail running shoe", description="Grippy outsole for wet rock.")
     sources_index("product", [product.pk])
@@ -39,6 +43,7 @@ def test_sources_index__is_idempotent_and_reuses_unchanged_chunks(active_space):
     assert ChunkEmbedding.objects.filter(chunk_id__in=first).count() == len(first)
 
 
+@committed
 def test_product_update__worker_makes_new_text_findable_and_old_text_gone(active_space, live_worker):
     product = factories.product(title="Espresso machine", description="Pumps at 15 bar with a steam wand.")
     wait_until(lambda: _indexed(product), 30, message="first indexing")
@@ -55,6 +60,7 @@ def _live_chunks(kind, pk):
     return Chunk.objects.filter(source_kind=kind, source_id=pk, retired_at__isnull=True)
 
 
+@in_transaction
 def test_sources_index__re_embeds_only_the_changed_passage(active_space):
     paragraphs = [f"## Part {i}\n\n" + " ".join([f"Step {i} explains the {w} setting."] * 30) for i, w in
                   enumerate(["torque", "speed", "clutch", "battery"])]  # fmt: skip
@@ -73,6 +79,7 @@ def test_sources_index__re_embeds_only_the_changed_passage(active_space):
     assert sum(1 for anchor, pk in after.items() if before.get(anchor) == pk) == len(after) - 1
 
 
+@in_transaction
 def test_product_delete__removes_its_chunks_from_search(active_space):
     product = factories.product(title="Cast iron skillet", description="Pre-seasoned, 26 cm.")
     sku = factories.sku(product, code="SKILLET-26")
@@ -87,6 +94,7 @@ def test_product_delete__removes_its_chunks_from_search(active_space):
     assert not chunk_search_vector(tenant_id=product.tenant_id, query="cast iron skillet", k=5)
 
 
+@in_transaction
 def test_sources_index__failure_marks_the_row_failed_and_a_retry_recovers(active_space):
     product = factories.product(title="Garden hose", description="25 m, kink-free.")
     broken = embedding_space_create(name="broken-model", model_path="/nonexistent/model", dimensions=384)
@@ -103,6 +111,7 @@ def test_sources_index__failure_marks_the_row_failed_and_a_retry_recovers(active
     assert product.index_status() == ("fresh", "")
 
 
+@committed
 def test_index_sweep__indexes_edits_saved_while_no_worker_ran(active_space, live_worker):
     worker = live_worker
     worker.stop()
@@ -115,6 +124,7 @@ def test_index_sweep__indexes_edits_saved_while_no_worker_ran(active_space, live
     assert all(_live_chunks("product", p.pk).count() == 1 for p in products)
 
 
+@committed
 def test_worker_killed_mid_batch__every_edit_indexed_after_restart_without_duplicates(active_space, live_worker):
     products = [factories.product(title=f"Desk lamp {i}", description="Warm white.") for i in range(40)]
     wait_until(lambda: all(_indexed(p) for p in products), 90, message="initial indexing")
@@ -133,6 +143,7 @@ def test_worker_killed_mid_batch__every_edit_indexed_after_restart_without_dupli
     )
 
 
+@committed
 def test_embedding_space_switch__old_space_serves_until_the_new_one_is_complete(active_space, live_worker):
     worker = live_worker
     worker.stop()
