@@ -214,3 +214,45 @@ class ChunkEmbedding(models.Model):
 
     def __str__(self):
         return f"{self.chunk_id} in space {self.space_id}"
+
+
+class Posting(models.Model):
+    """One lexeme of one live leaf chunk: the keyword leg's inverted index (BM25 reads tf and dl here).
+
+    Filled from `to_tsvector(<locale's config>, title || ' ' || text)` by knowledge.services.postings when
+    chunks are inserted, deleted when they are retired; the unique index (tenant, locale, term, chunk)
+    carries tf and dl so a query term is one index-only range scan.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES)
+    term = models.TextField()
+    chunk = models.ForeignKey(Chunk, on_delete=models.CASCADE, related_name="postings")
+    tf = models.PositiveIntegerField(help_text="Occurrences of the lexeme in the chunk.")
+    dl = models.PositiveIntegerField(help_text="The chunk's length in lexeme occurrences (BM25's document length).")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "locale", "term", "chunk"], include=["tf", "dl"], name="posting_term_chunk"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.term} in {self.chunk_id} ×{self.tf}"
+
+
+class KeywordStats(models.Model):
+    """Per tenant and locale: live leaf chunks with postings and their summed length (BM25's N and avgdl)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES)
+    chunks = models.BigIntegerField(default=0)
+    lexemes = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "keyword stats"
+        constraints = [models.UniqueConstraint(fields=["tenant", "locale"], name="keyword_stats_unique")]
+
+    def __str__(self):
+        return f"{self.tenant_id}/{self.locale}: {self.chunks} chunks"

@@ -234,7 +234,9 @@ def _diff(plan: _Planned, live: list[Chunk]) -> tuple[list[tuple], list[int]]:
 
 
 def _insert(new_rows, spaces: list[EmbeddingSpace], vectors: dict) -> None:
-    """Insert parents before children (children need their parent's id), then the leaves' vectors."""
+    """Insert parents before children (children need their parent's id), then the leaves' vectors and postings."""
+    from knowledge.services import postings
+
     Chunk.objects.bulk_create([row for row, parent, _ in new_rows if parent is None])
     for row, parent, plan in new_rows:
         if parent is not None:
@@ -246,10 +248,14 @@ def _insert(new_rows, spaces: list[EmbeddingSpace], vectors: dict) -> None:
         if row.is_leaf
         for space in spaces
     )
+    postings.postings_add([row.pk for row, _, _ in new_rows if row.is_leaf])
 
 
 def _retire_ids(chunk_ids: list[int]) -> None:
+    from knowledge.services import postings
+
     if chunk_ids:
+        postings.postings_remove(chunk_ids)
         ChunkEmbedding.objects.filter(chunk_id__in=chunk_ids).delete()
         Chunk.objects.filter(pk__in=chunk_ids).update(retired_at=timezone.now())
 

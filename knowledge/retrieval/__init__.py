@@ -1,0 +1,1 @@
+"""Retrieval legs beyond the vector selector, their fusion and their evaluation metrics."""

@@ -1,0 +1,246 @@
+"""Evaluate the retrieval legs on a BEIR-format set loaded through the normal indexing path.
+
+The set is loaded into a fresh tenant; the previous run's tenant is deleted only after the new one
+is indexed, so the indexing path finds every vector by content hash and encodes nothing twice.
+"""
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+from tqdm import tqdm
+
+from catalog.models import TITLE_MAX, Tenant
+from catalog.services import tenant_create
+from knowledge import embedding
+from knowledge.models import Chunk, ChunkEmbedding
+from knowledge.retrieval import metrics
+from knowledge.retrieval.fusion import reciprocal_rank_fusion
+from knowledge.retrieval.keyword import BM25_B, BM25_K1, chunk_search_keyword_ids
+from knowledge.selectors import chunk_search_vector_by
+from knowledge.services.documents import document_create
+from knowledge.services.indexing import INDEX_BATCH, sources_index
+from knowledge.services.spaces import active_space
+
+RUN_DEPTH = 100  # documents kept per query: what recall@100 reads
+CHUNK_DEPTH = 200  # chunks fetched per leg: several chunks may belong to one document
+CREATE_BATCH = 500  # documents per transaction while loading
+
+
+@dataclass
+class BeirSet:
+    name: str
+    corpus: dict[str, tuple[str, str]]  # _id -> (title, text)
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+
+@dataclass
+class Loaded:
+    tenant: Tenant
+    seconds: float
+    embedded: int = 0
+    reused: int = 0
+    slugs: dict[str, str] = field(default_factory=dict)  # document slug -> corpus _id
+
+
+def beir_read(path: Path, limit_queries: int | None = None) -> BeirSet:
+    """Read corpus.jsonl, queries.jsonl and qrels/test.tsv (with header); keep judged queries only."""
+    corpus = {}
+    with open(path / "corpus.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            corpus[str(row["_id"])] = (row.get("title") or "", row.get("text") or "")
+    qrels: dict[str, dict[str, int]] = defaultdict(dict)
+    with open(path / "qrels" / "test.tsv", encoding="utf-8") as lines:
+        next(lines)
+        for line in lines:
+            qid, doc_id, score = line.rstrip("\n").split("\t")[:3]
+            qrels[qid][doc_id] = int(score)
+    queries = {}
+    with open(path / "queries.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            if str(row["_id"]) in qrels:
+                queries[str(row["_id"])] = row["text"]
+    if limit_queries:
+        queries = dict(list(queries.items())[:limit_queries])
+    return BeirSet(path.name, corpus, queries, {q: dict(qrels[q]) for q in queries})
+
+
+def _slugs(ids) -> dict[str, str]:
+    slugs, taken = {}, set()
+    for doc_id in ids:
+        slug = (slugify(doc_id) or "doc")[:100]
+        if slug in taken:
+            slug = f"{slug}-{len(taken)}"
+        taken.add(slug)
+        slugs[slug] = doc_id
+    return slugs
+
+
+def beir_load(data: BeirSet, slug: str) -> Loaded:
+    """Load the corpus into a fresh tenant `slug` through the document service and the indexing path."""
+    started = time.monotonic()
+    stamp = timezone.now().strftime("%Y%m%d%H%M%S")
+    Tenant.objects.filter(slug=slug).update(slug=f"{slug}-old-{stamp}"[:50])
+    tenant = tenant_create(slug=f"{slug}-new-{stamp}"[:50], name=f"Evaluation {data.name}")
+    loaded = Loaded(tenant, 0.0, slugs=_slugs(data.corpus))
+    items = list(loaded.slugs.items())
+    ids = []
+    for start in tqdm(range(0, len(items), CREATE_BATCH), desc="documents", unit="batch"):
+        with transaction.atomic():
+            for doc_slug, doc_id in items[start : start + CREATE_BATCH]:
+                title, text = data.corpus[doc_id]
+                document = document_create(
+                    tenant=tenant, slug=doc_slug, kind="guide", format="text", locale="en",
+                    title=(title or doc_id)[:TITLE_MAX], body=text,
+                )  # fmt: skip
+                ids.append(document.pk)
+    with tqdm(total=len(ids), desc="indexing", unit="doc") as bar:
+        for start in range(0, len(ids), INDEX_BATCH):
+            report = sources_index("doc", ids[start : start + INDEX_BATCH], drain=False)
+            loaded.embedded, loaded.reused = loaded.embedded + report.embedded, loaded.reused + report.reused
+            bar.update(len(ids[start : start + INDEX_BATCH]))
+            bar.set_postfix(embedded=loaded.embedded, reused=loaded.reused)
+    # Only now: the previous (or an interrupted) run's chunks lent their vectors to the new ones.
+    Tenant.objects.filter(Q(slug__startswith=f"{slug}-old-") | Q(slug__startswith=f"{slug}-new-")).exclude(
+        pk=tenant.pk
+    ).delete()
+    Tenant.objects.filter(pk=tenant.pk).update(slug=slug)
+    tenant.slug = slug
+    loaded.seconds = time.monotonic() - started
+    return loaded
+
+
+def _to_documents(chunk_scores, doc_of: dict[int, str], depth: int = RUN_DEPTH) -> list[str]:
+    """Rank documents by their best chunk (chunk_scores are best first)."""
+    ranking, seen = [], set()
+    for chunk_id, _ in chunk_scores:
+        doc = doc_of.get(chunk_id)
+        if doc is not None and doc not in seen:
+            seen.add(doc)
+            ranking.append(doc)
+            if len(ranking) == depth:
+                break
+    return ranking
+
+
+@dataclass
+class Runs:
+    rankings: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # system -> query -> doc ids
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def leaf_vectors(tenant: Tenant, space) -> tuple[list[int], np.ndarray]:
+    rows = ChunkEmbedding.objects.filter(
+        space=space, chunk__tenant=tenant, chunk__retired_at__isnull=True, chunk__is_leaf=True
+    ).values_list("chunk_id", "embedding")
+    ids, vectors = [], []
+    for chunk_id, vector in rows.iterator(chunk_size=2_000):
+        ids.append(chunk_id)
+        vectors.append(np.asarray(vector, dtype=np.float32))
+    return ids, np.vstack(vectors) if vectors else np.zeros((0, space.dimensions), dtype=np.float32)
+
+
+def run_systems(data: BeirSet, loaded: Loaded, keyword_params: list[tuple[float, float]]) -> Runs:
+    """Rank every query with each leg, the fusion and the two baselines; time the legs per query."""
+    tenant, runs = loaded.tenant, Runs()
+    chunk_docs = Chunk.objects.filter(tenant=tenant, retired_at__isnull=True, is_leaf=True)
+    doc_of = {cid: loaded.slugs[key] for cid, key in chunk_docs.values_list("pk", "source_key")}
+    qids = list(data.queries)
+    for k1, b in keyword_params:
+        name = "keyword" if (k1, b) == (BM25_K1, BM25_B) else f"keyword_k1={k1}_b={b}"
+        ranking, times = {}, []
+        for qid in tqdm(qids, desc=name, unit="query"):
+            t0 = time.perf_counter()
+            hits = chunk_search_keyword_ids(tenant_id=tenant.pk, query=data.queries[qid], k=CHUNK_DEPTH, k1=k1, b=b)
+            times.append(time.perf_counter() - t0)
+            ranking[qid] = _to_documents(hits, doc_of)
+        runs.rankings[name], runs.latencies[name] = ranking, times
+    _vector_runs(data, loaded, doc_of, runs)
+    runs.rankings["bm25s"] = _bm25s_run(data)
+    # Keyword first: RRF ties (rank r in one leg against rank r in the other) go to the stronger leg.
+    runs.rankings["fused"] = _fuse(runs.rankings["keyword"], runs.rankings["vector"], qids)
+    runs.rankings["bm25s+dense_exact_rrf"] = _fuse(runs.rankings["bm25s"], runs.rankings["dense_exact"], qids)
+    # Diagnostics: which leg a gap between `fused` and the baselines' fusion comes from.
+    runs.rankings["keyword+dense_exact_rrf"] = _fuse(runs.rankings["keyword"], runs.rankings["dense_exact"], qids)
+    runs.rankings["bm25s+vector_rrf"] = _fuse(runs.rankings["bm25s"], runs.rankings["vector"], qids)
+    return runs
+
+
+def _fuse(a: dict, b: dict, qids) -> dict[str, list[str]]:
+    return {q: [doc for doc, _ in reciprocal_rank_fusion([a[q], b[q]])][:RUN_DEPTH] for q in qids}
+
+
+def _vector_runs(data: BeirSet, loaded: Loaded, doc_of: dict, runs: Runs) -> None:
+    space = active_space()
+    qids = list(data.queries)
+    query_vectors = embedding.encode(embedding.model_path_for(space), [data.queries[q] for q in qids])
+    ids, matrix = leaf_vectors(loaded.tenant, space)
+    ids_arr = np.asarray(ids)
+    hnsw, exact, times, overlap = {}, {}, [], []
+    for qid, vector in tqdm(list(zip(qids, query_vectors, strict=True)), desc="vector", unit="query"):
+        t0 = time.perf_counter()
+        hits = chunk_search_vector_by(
+            tenant_id=loaded.tenant.pk, vector=vector, k=CHUNK_DEPTH, locale=None, space=space
+        )
+        times.append(time.perf_counter() - t0)
+        hnsw[qid] = _to_documents([(h.chunk.pk, h.score) for h in hits], doc_of)
+        scores = matrix @ vector.astype(np.float32)
+        top = np.argsort(-scores)[:CHUNK_DEPTH]
+        exact[qid] = _to_documents([(int(ids_arr[i]), float(scores[i])) for i in top], doc_of)
+        exact_top10 = {int(ids_arr[i]) for i in top[:10]}
+        overlap.append(len(exact_top10 & {h.chunk.pk for h in hits[:10]}) / max(1, len(exact_top10)))
+    runs.rankings["vector"], runs.rankings["dense_exact"], runs.latencies["vector"] = hnsw, exact, times
+    runs.extra["vector.recall@10_vs_exact"] = float(np.mean(overlap)) if overlap else 0.0
+
+
+def _bm25s_run(data: BeirSet) -> dict[str, list[str]]:
+    """The bm25s baseline (Lucene BM25, English stop words, Snowball stemmer) on whole documents."""
+    import bm25s
+
+    try:
+        import Stemmer
+
+        stemmer = Stemmer.Stemmer("english").stemWords
+    except ImportError:  # still a BM25 baseline, only weaker
+        stemmer = None
+    doc_ids = list(data.corpus)
+    texts = [f"{t} {x}".strip() for t, x in data.corpus.values()]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    qids = list(data.queries)
+    tokens = bm25s.tokenize([data.queries[q] for q in qids], stopwords="en", stemmer=stemmer, show_progress=False)
+    depth = min(RUN_DEPTH, len(doc_ids))
+    found, _ = retriever.retrieve(tokens, k=depth, show_progress=False)
+    return {q: [doc_ids[int(i)] for i in row] for q, row in zip(qids, found, strict=True)}
+
+
+def percentile_ms(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return round(float(np.percentile(np.asarray(values) * 1000, q)), 1)
+
+
+def report(data: BeirSet, loaded: Loaded, runs: Runs) -> dict:
+    """Flatten every system's metrics, the latencies and the load figures into one JSON object."""
+    figures: dict = {"dataset": data.name, "documents": len(data.corpus), "queries": len(data.queries)}
+    for system, ranking in runs.rankings.items():
+        for metric, value in metrics.evaluate(ranking, data.qrels).items():
+            figures[f"{system}.{metric}"] = round(value, 4)
+    for system, times in runs.latencies.items():
+        figures[f"{system}.p50_ms"] = percentile_ms(times, 50)
+        figures[f"{system}.p95_ms"] = percentile_ms(times, 95)
+    figures.update({k: round(v, 4) for k, v in runs.extra.items()})
+    figures.update({"load.seconds": round(loaded.seconds, 1), "load.embedded": loaded.embedded})
+    figures["load.reused"] = loaded.reused
+    return figures

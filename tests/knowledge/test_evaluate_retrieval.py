@@ -1,0 +1,58 @@
+import json
+
+import pytest
+from django.core.management import call_command
+
+from catalog.models import Tenant
+from knowledge.models import Chunk
+
+pytestmark = pytest.mark.django_db
+
+CORPUS = [
+    ("d1", "Burr grinders", "A conical burr grinder mills espresso beans evenly."),
+    ("d2", "Kettles", "A gooseneck kettle pours water slowly for filter coffee."),
+    ("d3", "Milk frothing", "A steam wand froths milk for cappuccino and latte."),
+    ("d4", "Tea", "Green tea is steeped at eighty degrees for two minutes."),
+    ("d5", "Descaling", "Descale the espresso machine monthly with citric acid."),
+]
+QUERIES = [("q1", "which grinder for espresso beans"), ("q2", "froth milk with steam"), ("q3", "steeping green tea")]
+QRELS = [("q1", "d1"), ("q2", "d3"), ("q3", "d4")]
+SYSTEMS = ["vector", "keyword", "fused", "bm25s", "dense_exact"]
+
+
+def _write_beir(root):
+    (root / "qrels").mkdir(parents=True)
+    rows = [json.dumps({"_id": i, "title": t, "text": x}) for i, t, x in CORPUS]
+    (root / "corpus.jsonl").write_text("\n".join(rows) + "\n")
+    (root / "queries.jsonl").write_text("\n".join(json.dumps({"_id": i, "text": t}) for i, t in QUERIES) + "\n")
+    (root / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t1\n" for q, d in QRELS)
+    )
+
+
+def test_evaluate_retrieval__reports_every_system_and_a_rerun_reuses_the_vectors(active_space, tmp_path):
+    dataset, out = tmp_path / "tiny", tmp_path / "report.json"
+    _write_beir(dataset)
+
+    call_command("evaluate_retrieval", dataset=str(dataset), out=str(out))
+    first = json.loads(out.read_text())
+    call_command("evaluate_retrieval", dataset=str(dataset), out=str(out), limit_queries=2)
+    second = json.loads(out.read_text())
+
+    for system in SYSTEMS:
+        for metric in ("ndcg@10", "recall@100", "mrr@10"):
+            assert 0.0 <= first[f"{system}.{metric}"] <= 1.0
+    assert first["keyword.ndcg@10"] == 1.0 and first["bm25s.ndcg@10"] == 1.0
+    assert first["vector.recall@10_vs_exact"] == 1.0
+    assert first["queries"] == 3 and second["queries"] == 2
+    assert first["load.embedded"] == 5 and second["load.embedded"] == 0 and second["load.reused"] == 5
+    tenant = Tenant.objects.get(slug="eval-tiny")  # replaced, not duplicated
+    assert Tenant.objects.filter(slug__startswith="eval-tiny").count() == 1
+    assert Chunk.objects.filter(tenant=tenant, retired_at__isnull=True).count() == 5
+
+
+def test_evaluate_retrieval__rejects_a_folder_that_is_not_a_beir_set(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("evaluate_retrieval", dataset=str(tmp_path))
