@@ -6,6 +6,7 @@ Run: .venv/bin/python bench/index_throughput.py --out FILE.json
 """
 
 import argparse
+import sys
 import time
 
 from _stack import Workers, run, setup_django, wait_until, write_report
@@ -44,7 +45,7 @@ def reset_index() -> None:
     from knowledge.sources import SOURCES
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE knowledge_chunkembedding, knowledge_chunk")
+        cursor.execute("TRUNCATE knowledge_chunkembedding, knowledge_posting, knowledge_keywordstats, knowledge_chunk")
     for spec in SOURCES.values():
         spec.model.objects.update(indexed_hash=None, index_enqueued_at=None, index_error="")
 
@@ -67,7 +68,7 @@ def main() -> None:
     from knowledge.sources import SOURCES
 
     if not Tenant.objects.exclude(slug__startswith="bench-").exists():
-        run(["python", "manage.py", "seed_demo"], env)
+        run([sys.executable, "manage.py", "seed_demo"], env)
     workers = Workers(env, "bench-throughput").start(beat=False)
     try:
         wait_until(lambda: pending_count() == 0, 900, "the demo catalog's first indexing")

@@ -54,7 +54,8 @@ def count_tokens(texts: list[str]) -> list[int]:
     if not texts:
         return []
     tokenizer = encoder(default_model_path()).tokenizer
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    encoded = tokenizer(texts, add_special_tokens=False, verbose=False)  # counting only: no length warning
+    return [len(ids) for ids in encoded["input_ids"]]
 
 
 def max_tokens(path: str) -> int:

@@ -9,6 +9,8 @@ from catalog.models import SKU, Product
 from knowledge.chunking import ChunkDraft, chunk_text
 from knowledge.models import Document, Policy, SourceKind
 
+CATEGORY_PATH = "category__parent__parent__parent"  # the demo trees are 2-3 deep; deeper ones cost a query a level
+
 
 @dataclass(frozen=True)
 class Passage:
@@ -79,7 +81,7 @@ def sku_passages(sku: SKU) -> list[Passage]:
         f"SKU {sku.code}\nBrand: {product.brand}\nCategory: {_category_path(product.category)}\n"
         f"{_attribute_lines({**product.attributes, **sku.attributes})}"
     )
-    return [Passage(product.tenant.default_locale, title, _single("spec", text))]
+    return [Passage(sku.tenant.default_locale, title, _single("spec", text))]
 
 
 def policy_passages(policy: Policy) -> list[Passage]:
@@ -99,9 +101,7 @@ SOURCES: dict[str, SourceSpec] = {
     SourceKind.PRODUCT: SourceSpec(
         kind=SourceKind.PRODUCT,
         model=Product,
-        queryset=lambda: Product.objects.select_related("tenant", "category__parent__parent").prefetch_related(
-            "translations"
-        ),
+        queryset=lambda: Product.objects.select_related("tenant", CATEGORY_PATH).prefetch_related("translations"),
         key=lambda p: p.handle,
         version=lambda p: p.version,
         passages=product_passages,
@@ -111,7 +111,7 @@ SOURCES: dict[str, SourceSpec] = {
     SourceKind.SKU: SourceSpec(
         kind=SourceKind.SKU,
         model=SKU,
-        queryset=lambda: SKU.objects.select_related("tenant", "product__category__parent__parent"),
+        queryset=lambda: SKU.objects.select_related("tenant", f"product__{CATEGORY_PATH}"),
         key=lambda s: s.code,
         version=lambda s: s.version,
         passages=sku_passages,
