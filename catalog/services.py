@@ -61,6 +61,14 @@ def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> list[str]:
     return changed
 
 
+def _save_new_version(instance, changed: list[str]) -> None:
+    """Validate an edit of an indexable row and save it as its next version, marked for indexing."""
+    instance.full_clean()
+    instance.version += 1
+    index_mark_changed(instance)
+    instance.save(update_fields=changed + INDEX_BOOKKEEPING)
+
+
 @transaction.atomic
 def tenant_create(*, slug: str, name: str, default_locale: str = "en", locales: list[str] | None = None) -> Tenant:
     tenant = Tenant(slug=slug, name=name, default_locale=default_locale, locales=locales or [default_locale])
@@ -131,10 +139,7 @@ def product_update(product: Product, **fields) -> Product:
     changed = _apply(product, fields, PRODUCT_FIELDS)
     if not changed:
         return product
-    product.full_clean()
-    product.version += 1
-    index_mark_changed(product)
-    product.save(update_fields=changed + INDEX_BOOKKEEPING)
+    _save_new_version(product, changed)
     products_touch(Product.objects.filter(pk=product.pk))
     return product
 
@@ -176,10 +181,7 @@ def sku_update(sku: SKU, **fields) -> SKU:
     changed = _apply(sku, fields, SKU_FIELDS)
     if not changed:
         return sku
-    sku.full_clean()
-    sku.version += 1
-    index_mark_changed(sku)
-    sku.save(update_fields=changed + INDEX_BOOKKEEPING)
+    _save_new_version(sku, changed)
     index_schedule(SourceKind.SKU, [sku.pk])
     return sku
 
