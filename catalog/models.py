@@ -1,4 +1,5 @@
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -93,7 +94,11 @@ class Product(IndexedSource):
     class Meta:
         ordering = ["tenant", "title"]
         constraints = [models.UniqueConstraint(fields=["tenant", "handle"], name="product_handle_unique_per_tenant")]
-        indexes = [pending_index("product_index_pending")]
+        indexes = [
+            pending_index("product_index_pending"),
+            GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="product_title_trgm"),  # fuzzy leg
+            GinIndex(fields=["brand"], opclasses=["gin_trgm_ops"], name="product_brand_trgm"),
+        ]
 
     def __str__(self):
         return self.title
@@ -138,7 +143,10 @@ class SKU(IndexedSource):
         verbose_name = "SKU"
         ordering = ["tenant", "code"]
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="sku_code_unique_per_tenant")]
-        indexes = [pending_index("sku_index_pending")]
+        indexes = [
+            pending_index("sku_index_pending"),
+            GinIndex(fields=["code"], opclasses=["gin_trgm_ops"], name="sku_code_trgm"),  # typos, partial codes
+        ]
 
     def __str__(self):
         return self.code
