@@ -1,0 +1,98 @@
+"""Typo tolerance: demo product titles with one or two character edits; is the product in the top 5?
+
+Each leg (fuzzy, keyword, vector) and their reciprocal-rank fusion are scored on the same queries,
+built deterministically from the demo catalog (seeded on first use).
+Run: .venv/bin/python bench/typo_tolerance.py --out FILE.json
+"""
+
+import argparse
+import random
+import string
+import sys
+
+from _stack import Workers, run, setup_django, wait_until, write_report
+
+TOP = 5
+CANDIDATES = 50  # chunks per leg: several chunks (SKUs, locales) can belong to one product
+
+
+def misspell(title: str, rng: random.Random) -> str:
+    """Apply one or two edits (delete, insert, substitute, swap) to letters of the title."""
+    chars = list(title)
+    for _ in range(rng.choice((1, 2))):
+        letters = [i for i, c in enumerate(chars) if c.isalpha()]
+        i = rng.choice(letters)
+        edit = rng.choice(("delete", "insert", "substitute", "swap"))
+        if edit == "delete":
+            del chars[i]
+        elif edit == "insert":
+            chars.insert(i, rng.choice(string.ascii_lowercase))
+        elif edit == "substitute":
+            chars[i] = rng.choice([c for c in string.ascii_lowercase if c != chars[i].lower()])
+        elif i + 1 < len(chars):
+            chars[i], chars[i + 1] = chars[i + 1], chars[i]
+    return "".join(chars)
+
+
+def products_of(hits) -> list[int]:
+    """Distinct products in rank order (a SKU or a translation counts for its product)."""
+    seen = []
+    for chunk in hits:
+        if chunk.product_id and chunk.product_id not in seen:
+            seen.append(chunk.product_id)
+    return seen
+
+
+def rankings(tenant_id: int, query: str) -> dict[str, list]:
+    from knowledge.retrieval.fusion import reciprocal_rank_fusion
+    from knowledge.retrieval.fuzzy import chunk_search_fuzzy
+    from knowledge.retrieval.keyword import chunk_search_keyword
+    from knowledge.selectors import chunk_search_vector
+
+    legs = {
+        "fuzzy": [h.chunk for h in chunk_search_fuzzy(tenant_id=tenant_id, query=query, k=CANDIDATES)],
+        "keyword": [h.chunk for h in chunk_search_keyword(tenant_id=tenant_id, query=query, k=CANDIDATES)],
+        "vector": [h.chunk for h in chunk_search_vector(tenant_id=tenant_id, query=query, k=CANDIDATES)],
+    }
+    fused_ids = [cid for cid, _ in reciprocal_rank_fusion([[c.pk for c in legs[leg]] for leg in legs])]
+    by_id = {c.pk: c for leg in legs.values() for c in leg}
+    legs["fused"] = [by_id[cid] for cid in fused_ids]
+    return {name: products_of(chunks)[:TOP] for name, chunks in legs.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--queries", type=int, default=150)
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    env = setup_django()
+    from catalog.models import Product, Tenant
+    from knowledge.indexable import PENDING
+    from knowledge.sources import SOURCES
+
+    if not Tenant.objects.filter(slug="acme-retail").exists():
+        run([sys.executable, "manage.py", "seed_demo"], env)
+    if any(spec.model.objects.filter(PENDING).exists() for spec in SOURCES.values()):
+        workers = Workers(env, "bench-typo").start(beat=False)
+        try:
+            wait_until(
+                lambda: not any(s.model.objects.filter(PENDING).exists() for s in SOURCES.values()), 900, "indexing"
+            )
+        finally:
+            workers.stop()
+    rng = random.Random(11)
+    products = list(Product.objects.filter(tenant__slug__in=["acme-retail", "boltwerk-industrial"], is_active=True))
+    products = rng.sample(sorted(products, key=lambda p: p.pk), args.queries)
+    found = {"fuzzy": 0, "keyword": 0, "vector": 0, "fused": 0}
+    for product in products:
+        ranked = rankings(product.tenant_id, misspell(product.title, rng))
+        for name in found:
+            found[name] += product.pk in ranked[name]
+    figures = {"queries": len(products)} | {
+        f"{name}.top{TOP}": round(n / len(products), 3) for name, n in found.items()
+    }
+    write_report(figures, args.out)
+
+
+if __name__ == "__main__":
+    main()
