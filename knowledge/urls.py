@@ -1,6 +1,7 @@
 from django.urls import path
 
 from knowledge.api import DocumentDetailApi, DocumentListApi, PolicyDetailApi, PolicyListApi, PolicyVersionDetailApi
+from knowledge.search_api import SearchApi
 
 urlpatterns = [
     path("policies/", PolicyListApi.as_view(), name="policy-list"),
@@ -8,4 +9,5 @@ urlpatterns = [
     path("policies/<str:slug>/versions/<int:number>/", PolicyVersionDetailApi.as_view(), name="policy-version"),
     path("documents/", DocumentListApi.as_view(), name="document-list"),
     path("documents/<str:slug>/", DocumentDetailApi.as_view(), name="document-detail"),
+    path("search/", SearchApi.as_view(), name="search"),
 ]

@@ -1,0 +1,257 @@
+"""GET /api/v1/search/: hybrid search with entitlement, filters, facets and stable pages."""
+
+from collections import Counter
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from catalog import services as catalog_services
+from governance.authentication import Caller
+from knowledge.models import Chunk
+from knowledge.retrieval.search import highlight, price_band, visible_candidates
+from knowledge.services.indexing import sources_index
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SEARCH = "/api/v1/search/"
+ALL = {"page_size": 50}  # the whole (small) candidate set on one page
+
+
+@dataclass
+class Shop:
+    tenant: object
+    retail: object
+    b2b: object
+    products: dict  # handle -> (category slug, in stock, lowest retail price)
+
+
+@pytest.fixture
+def shop(active_space):
+    """Headphones, tools and kitchen products, a returns policy; a B2B group entitled to headphones only."""
+    tenant = factories.TenantFactory(slug="acme")
+    audio = factories.CategoryFactory(tenant=tenant, slug="audio", name="Audio")
+    headphones = factories.CategoryFactory(tenant=tenant, slug="headphones", name="Headphones", parent=audio)
+    tools = factories.CategoryFactory(tenant=tenant, slug="tools", name="Tools")
+    kitchen = factories.CategoryFactory(tenant=tenant, slug="kitchen", name="Kitchen")
+    b2b = factories.CustomerGroupFactory(tenant=tenant, code="b2b", all_categories=False)
+    b2b.categories.set([audio])  # and so its subcategory headphones
+    retail_list = factories.PriceListFactory(tenant=tenant, code="retail", currency="EUR")
+    b2b_list = factories.PriceListFactory(tenant=tenant, code="b2b", currency="EUR", customer_group=b2b)
+    warehouse = factories.WarehouseFactory(tenant=tenant, code="berlin", name="Berlin", country="DE")
+    rows = [
+        ("sonora", "Sonora Wireless Headphones", headphones, "Sonora", "80.00", 5, "contains_batteries"),
+        ("studio", "Studio Monitor Headphones", headphones, "Aural", "300.00", 0, "none"),
+        ("drill", "Boltwerk Cordless Hammer Drill", tools, "Boltwerk", "150.00", 2, "contains_batteries"),
+        ("kettle", "Aqua Electric Kettle", kitchen, "Brew", "30.00", 0, "none"),
+    ]
+    products, skus, expected = [], [], {}
+    for handle, title, category, brand, price, stock, compliance in rows:
+        product = factories.product(
+            tenant,
+            category,
+            handle=handle,
+            title=title,
+            brand=brand,
+            compliance_category=compliance,
+            description=f"The {title} by {brand}. Built to last and easy to use every day.",
+        )
+        sku = factories.sku(product, code=f"{handle.upper()}-1")
+        catalog_services.price_set(price_list=retail_list, sku=sku, amount=Decimal(price))
+        catalog_services.price_set(
+            price_list=b2b_list, sku=sku, amount=(Decimal(price) * Decimal("0.8")).quantize(Decimal("0.01"))
+        )
+        catalog_services.stock_set(sku=sku, warehouse=warehouse, quantity=stock)
+        products.append(product.pk)
+        skus.append(sku.pk)
+        expected[handle] = (category.slug, stock > 0, Decimal(price))
+    policy = factories.policy(tenant, slug="returns", title="Returns", body="Return any headphones within 30 days.")
+    sources_index("product", products, drain=False)
+    sources_index("sku", skus, drain=False)
+    sources_index("policy", [policy.pk], drain=False)
+    _, retail_raw = factories.api_key(tenant)
+    _, b2b_raw = factories.api_key(tenant, b2b)
+    return Shop(tenant, factories.api_client(retail_raw), factories.api_client(b2b_raw), expected)
+
+
+def _search(client, **params):
+    response = client.get(SEARCH, params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def _product_results(body):
+    return [r for r in body["results"] if r["product"] is not None]
+
+
+def test_search_api__results_carry_citation_ids_leg_scores_and_highlights(shop):
+    body = _search(shop.retail, q="wireless headphones")
+
+    top = body["results"][0]
+    assert top["product"] == "sonora"
+    assert top["citation_id"] in {c.citation_id for c in Chunk.objects.filter(tenant=shop.tenant)}
+    assert set(top["legs"]) == {"vector", "keyword", "fuzzy"}
+    assert top["legs"]["keyword"] is not None and top["legs"]["vector"] is not None
+    assert "<mark>" in top["snippet"]
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_api__a_misspelt_title_finds_its_product(shop):
+    body = _search(shop.retail, q="Boltwrek cordles hamer dril")
+
+    assert "drill" in [r["product"] for r in body["results"][:3]]
+
+
+def test_search_api__another_tenant_never_sees_rows(shop):
+    other = factories.TenantFactory(slug="other")
+    mine = factories.product(other, handle="other-sonora", title="Sonora Wireless Headphones", brand="Sonora")
+    sources_index("product", [mine.pk], drain=False)
+    _, raw = factories.api_key(other)
+    acme_citations = {c.citation_id for c in Chunk.objects.filter(tenant=shop.tenant)}
+
+    body = _search(factories.api_client(raw), q="Sonora wireless headphones", **ALL)
+
+    assert body["count"] >= 1
+    assert {r["product"] for r in body["results"]} == {"other-sonora"}
+    assert not acme_citations & {r["citation_id"] for r in body["results"]}
+    assert set(body["facets"]["category"]) <= {mine.category.slug}
+
+
+def test_search_api__a_restricted_group_sees_only_its_categories_in_results_and_facets(shop):
+    body = _search(shop.b2b, q="kettle drill headphones", **ALL)
+
+    handles = {r["product"] for r in _product_results(body)}
+    assert handles and handles <= {"sonora", "studio"}
+    assert set(body["facets"]["category"]) == {"headphones"}
+    assert set(body["facets"]["brand"]) <= {"Sonora", "Aural"}
+    # the unrestricted retail key does see the rest, so the filter above did the work
+    retail = {r["product"] for r in _product_results(_search(shop.retail, q="kettle drill headphones", **ALL))}
+    assert {"kettle", "drill"} <= retail
+
+
+def _facets_of(shop, body):
+    """Recount the facets from the results themselves."""
+    products = [shop.products[r["product"]] for r in _product_results(body)]
+    return {
+        "category": dict(Counter(category for category, _, _ in products)),
+        "in_stock": {"true": sum(s for _, s, _ in products), "false": sum(not s for _, s, _ in products)},
+        "price": {k: v for k, v in Counter(price_band(p) for _, _, p in products).items()},
+    }
+
+
+@pytest.mark.parametrize(
+    ("filters", "allowed"),
+    [
+        ({"category": "audio"}, {"sonora", "studio"}),  # a parent category includes its subcategories
+        ({"category": "kitchen"}, {"kettle"}),
+        ({"in_stock": "true"}, {"sonora", "drill"}),
+        ({"in_stock": "false"}, {"studio", "kettle"}),
+        ({"price_min": "100"}, {"studio", "drill"}),
+        ({"price_min": "50", "price_max": "200"}, {"sonora", "drill"}),
+        ({"compliance_category": "contains_batteries"}, {"sonora", "drill"}),
+    ],
+)
+def test_search_api__filters_restrict_results_and_facets_match_them(shop, filters, allowed):
+    body = _search(shop.retail, q="headphones drill kettle", **filters, **ALL)
+
+    handles = {r["product"] for r in body["results"]}
+    assert handles == allowed  # no policy either: a product filter excludes product-less chunks
+    assert body["count"] == len(body["results"])
+    expected = _facets_of(shop, body)
+    assert body["facets"]["category"] == expected["category"]
+    assert body["facets"]["in_stock"] == expected["in_stock"]
+    assert {k: v for k, v in body["facets"]["price"].items() if v} == expected["price"]
+
+
+def test_search_api__without_product_filters_policies_are_found(shop):
+    body = _search(shop.retail, q="return policy within 30 days")
+
+    assert any(r["kind"] == "policy" and r["product"] is None for r in body["results"])
+
+
+def test_search_api__pages_never_repeat_a_result(shop):
+    whole = _search(shop.retail, q="headphones", **ALL)
+    pages = [_search(shop.retail, q="headphones", page=n, page_size=3) for n in (1, 2, 3)]
+
+    seen = [r["citation_id"] for page in pages for r in page["results"]]
+    assert whole["count"] > 3
+    assert len(seen) == len(set(seen))
+    assert seen == [r["citation_id"] for r in whole["results"]][: len(seen)]
+    assert {p["count"] for p in pages} == {whole["count"]}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "q"),
+        ({"q": ""}, "q"),
+        ({"q": "x" * 501}, "q"),
+        ({"q": "x" * 10_000}, "q"),
+        ({"q": "a\x00b"}, "q"),
+        ({"q": "kettle", "locale": "fr"}, "locale"),
+        ({"q": "kettle", "category": "not a slug!"}, "category"),
+        ({"q": "kettle", "in_stock": "maybe"}, "in_stock"),
+        ({"q": "kettle", "price_min": "cheap"}, "price_min"),
+        ({"q": "kettle", "price_max": "-1"}, "price_max"),
+        ({"q": "kettle", "price_min": "10", "price_max": "5"}, "price_max"),
+        ({"q": "kettle", "compliance_category": "radioactive"}, "compliance_category"),
+        ({"q": "kettle", "page": "0"}, "page"),
+        ({"q": "kettle", "page": "x"}, "page"),
+        ({"q": "kettle", "page_size": "51"}, "page_size"),
+        ({"q": "kettle", "page_size": "0"}, "page_size"),
+    ],
+)
+def test_search_api__bad_params_are_a_400_naming_the_field(shop, params, field):
+    response = shop.retail.get(SEARCH, params)
+
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+@pytest.mark.parametrize("q", ["?!...", "%_\\", "x" * 500, "Беспроводные наушники", "充電式ドリル", "<script>"])
+def test_search_api__odd_queries_are_answered(shop, q):
+    body = _search(shop.retail, q=q)
+
+    assert isinstance(body["results"], list)
+    assert all("<script>" not in r["snippet"] for r in body["results"])
+
+
+def test_search_api__broken_utf8_in_the_query_string_is_answered(shop):
+    response = shop.retail.get(SEARCH + "?q=%ff%fe%fdkettle")
+
+    assert response.status_code == 200
+
+
+def test_search_api__a_page_past_the_end_is_empty(shop):
+    body = _search(shop.retail, q="kettle", page=1000)
+
+    assert body["results"] == [] and body["count"] > 0
+
+
+def test_search_api__unauthenticated_is_a_401(shop):
+    response = factories.api_client().get(SEARCH, {"q": "kettle"})
+
+    assert response.status_code == 401
+
+
+def test_highlight__marks_query_words_and_escapes_the_rest():
+    text = "Intro line. Use <b>Headphones</b> & more. Unrelated tail."
+
+    snippet = highlight(text, ["headphones"])
+
+    assert snippet.startswith("Use &lt;b&gt;<mark>Headphones</mark>&lt;/b&gt; &amp; more.")
+    assert "Intro" not in snippet
+
+
+@pytest.mark.parametrize("group", [False, True])
+def test_search__visibility_is_one_query_whatever_the_filters(shop, django_assert_num_queries, group):
+    b2b = shop.tenant.customer_groups.get(code="b2b") if group else None
+    caller = Caller(tenant=shop.tenant, customer_group=b2b)
+    ids = list(Chunk.objects.filter(tenant=shop.tenant).values_list("pk", flat=True))
+    filters = {"category": "audio", "in_stock": True, "price_min": Decimal(1), "compliance_category": "none"}
+
+    for params in ({}, filters):
+        with django_assert_num_queries(1):
+            list(visible_candidates(caller, params, ids))
