@@ -4,7 +4,9 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
 
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
 from catalog import services as catalog_services
 from governance.authentication import Caller
@@ -255,3 +257,50 @@ def test_search__visibility_is_one_query_whatever_the_filters(shop, django_asser
     for params in ({}, filters):
         with django_assert_num_queries(1):
             list(visible_candidates(caller, params, ids))
+
+
+WORDS = ["headphones", "wireless", "drill", "kettle", "sonora", "boltwerk", "returns", "studio", "hamer", "días"]
+FILTERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "category": st.sampled_from(["audio", "headphones", "tools", "kitchen", "nonexistent"]),
+        "in_stock": st.sampled_from(["true", "false"]),
+        "price_min": st.sampled_from(["0", "50", "100.5"]),
+        "price_max": st.sampled_from(["200", "1000"]),
+        "compliance_category": st.sampled_from(["none", "contains_batteries", "hazardous"]),
+        "locale": st.sampled_from(["en", "de"]),
+    },
+)
+
+
+@hypothesis.settings(
+    max_examples=40, deadline=None, suppress_health_check=[hypothesis.HealthCheck.function_scoped_fixture]
+)
+@hypothesis.given(words=st.lists(st.sampled_from(WORDS), min_size=1, max_size=3), filters=FILTERS)
+def test_search_api__no_filter_or_query_leaks_another_tenant_or_an_unentitled_category(shop, words, filters):
+    """A property over random queries and filters: three tenants, a restricted group, nothing leaks."""
+    other_citations = _other_tenants_citations(shop)
+    for client, entitled in ((shop.retail, None), (shop.b2b, {"headphones"})):
+        body = _search(client, q=" ".join(words), page_size=50, **filters)
+
+        citations = {r["citation_id"] for r in body["results"]}
+        assert not citations & other_citations
+        products = {r["product"] for r in body["results"] if r["product"]}
+        assert products <= set(shop.products)
+        if entitled is not None:
+            assert {shop.products[p][0] for p in products} <= entitled
+            assert set(body["facets"]["category"]) <= entitled
+        assert sum(body["facets"]["category"].values()) == len(_product_results(body))
+
+
+def _other_tenants_citations(shop) -> set[str]:
+    """Two more tenants with look-alike products (made once per test, reused across examples)."""
+    if not hasattr(shop, "others"):
+        ids = []
+        for slug in ("globex", "initech"):
+            tenant = factories.TenantFactory(slug=slug)
+            for title in ("Sonora Wireless Headphones", "Boltwerk Cordless Hammer Drill", "Aqua Electric Kettle"):
+                ids.append(factories.product(tenant, title=title, brand=title.split()[0]).pk)
+        sources_index("product", ids, drain=False)
+        shop.others = {c.citation_id for c in Chunk.objects.exclude(tenant=shop.tenant)}
+    return shop.others
