@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from catalog.models import (
     SKU,
@@ -107,17 +108,12 @@ def category_subtree_ids(category: Category) -> list[int]:
 def products_touch(products) -> None:
     """Mark products (and their SKUs) as changed by something outside their own row."""
     ids = list(products.values_list("pk", flat=True))
-    Product.objects.filter(pk__in=ids).update(index_nonce=F("index_nonce") + 1, index_changed_at=_now())
+    now = timezone.now()
+    Product.objects.filter(pk__in=ids).update(index_nonce=F("index_nonce") + 1, index_changed_at=now)
     sku_ids = list(SKU.objects.filter(product_id__in=ids).values_list("pk", flat=True))
-    SKU.objects.filter(pk__in=sku_ids).update(index_nonce=F("index_nonce") + 1, index_changed_at=_now())
+    SKU.objects.filter(pk__in=sku_ids).update(index_nonce=F("index_nonce") + 1, index_changed_at=now)
     index_schedule(SourceKind.PRODUCT, ids)
     index_schedule(SourceKind.SKU, sku_ids)
-
-
-def _now():
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 @transaction.atomic

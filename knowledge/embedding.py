@@ -58,10 +58,6 @@ def count_tokens(texts: list[str]) -> list[int]:
     return [len(ids) for ids in encoded["input_ids"]]
 
 
-def max_tokens(path: str) -> int:
-    return encoder(path).max_seq_length
-
-
 def warm_up() -> None:
     """Load the serving space's model (and the chunking tokenizer) now, not on the first edit."""
     from knowledge.services.spaces import active_space

@@ -165,13 +165,12 @@ def sources_index(kind: str, ids: list[int], drain: bool = True) -> IndexReport:
         try:
             plans.append(_plan(spec, source))
         except Exception as exc:  # noqa: BLE001 - one bad row must not block the batch
-            index_mark_failed(spec, source.pk, exc)
+            index_mark_failed(spec, [source.pk], exc)
             report.failed += 1
     try:
         _write(spec, plans, report)
-    except Exception as exc:
-        for plan in plans:  # visible in the admin until a retry succeeds; the edit itself is kept
-            index_mark_failed(spec, plan.pk, exc)
+    except Exception as exc:  # visible in the admin until a retry succeeds; the edit itself is kept
+        index_mark_failed(spec, [plan.pk for plan in plans], exc)
         raise
     return report
 
@@ -274,10 +273,11 @@ def chunks_retire(kind: str, source_ids) -> int:
     return len(ids)
 
 
-def index_mark_failed(spec: SourceSpec, pk: int, exc: Exception) -> None:
+def index_mark_failed(spec: SourceSpec, pks: list[int], exc: Exception) -> None:
+    """Record the error on the rows (one statement); they stay pending, so retries and the sweep keep trying."""
     message = f"{type(exc).__name__}: {exc}"[:ERROR_MAX]
-    logger.warning("indexing %s %s failed: %s", spec.kind, pk, type(exc).__name__)
-    spec.model.objects.filter(pk=pk).update(index_error=message, index_attempts=F("index_attempts") + 1)
+    logger.warning("indexing %d %s rows failed: %s", len(pks), spec.kind, type(exc).__name__)
+    spec.model.objects.filter(pk__in=pks).update(index_error=message, index_attempts=F("index_attempts") + 1)
 
 
 def index_sweep(now=None) -> dict[str, int]:
