@@ -1,5 +1,6 @@
 """The knowledge admin: policies and documents (edited through services, versions read-only), spaces, chunks."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -23,9 +24,12 @@ from knowledge.models import (
     EmbeddingSpace,
     Policy,
     PolicyVersion,
+    RankingProfile,
     SourceKind,
 )
+from knowledge.selectors import ranking_for
 from knowledge.services import documents, policies, spaces
+from knowledge.services.ranking import WEIGHT_FIELDS, ranking_profile_publish
 
 PREVIEW = 140  # characters of a version's body shown in the history table
 
@@ -237,3 +241,48 @@ class ChunkAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="citation")
     def citation_id(self, obj):
         return obj.citation_id
+
+
+@admin.register(RankingProfile)
+class RankingProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Each save publishes the tenant's next version; published versions are history and stay as they were."""
+
+    list_display = (
+        "tenant", "version", "rrf_k", "keyword_weight", "vector_weight", "fuzzy_weight",
+        "relevance_weight", "margin_weight", "stock_weight", "conversion_weight", "freshness_weight",
+        "note", "created_by", "created_at",
+    )  # fmt: skip
+    list_filter = ("tenant",)
+    list_select_related = ("tenant", "created_by")
+    fieldsets = (
+        (None, {"fields": ("tenant", "note")}),
+        (
+            "Fusion (reciprocal rank: weight / (k + rank) per leg)",
+            {"fields": ("rrf_k", "keyword_weight", "vector_weight", "fuzzy_weight")},
+        ),
+        (
+            "Feature re-ranker (relevance and each feature in 0..1, times its weight)",
+            {"fields": ("relevance_weight", "margin_weight", "stock_weight", "conversion_weight", "freshness_weight")},
+        ),
+    )
+
+    def get_changeform_initial_data(self, request):
+        """Start from the weights in force: the settings' defaults, or the tenant's newest version."""
+        initial = super().get_changeform_initial_data(request)
+        tenant_id = initial.get("tenant")
+        current = ranking_for(tenant_id=int(tenant_id)) if str(tenant_id or "").isdigit() else None
+        defaults = {f: getattr(current, f) for f in WEIGHT_FIELDS} if current else settings.SEARCH_RANKING
+        return {**defaults, **initial}
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a published version is what past answers name: publish a new one instead
+
+    def service_create(self, request, form):
+        profile = ranking_profile_publish(
+            tenant=form.cleaned_data["tenant"],
+            values=form.cleaned_data,
+            user=request.user,
+            note=form.cleaned_data.get("note", ""),
+        )
+        self.message_user(request, f"Version {profile.version} is now in force for {profile.tenant}.")
+        return profile

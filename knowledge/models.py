@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from pgvector.django import VectorField
@@ -256,3 +257,41 @@ class KeywordStats(models.Model):
 
     def __str__(self):
         return f"{self.tenant_id}/{self.locale}: {self.chunks} chunks"
+
+
+class RankingProfile(models.Model):
+    """One version of a tenant's ranking: fusion weights and the feature re-ranker's weights.
+
+    Rows are never edited: publishing a change adds the next version, so every answer and evaluation
+    can name the exact weights it ranked with. The newest version of a tenant is the one in force;
+    without any, `settings.SEARCH_RANKING` applies (version 0).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="ranking_profiles")
+    version = models.PositiveIntegerField(editable=False)
+    rrf_k = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(1_000)],
+        help_text="Reciprocal-rank fusion constant: smaller trusts each leg's top results more.",
+    )
+    keyword_weight = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    vector_weight = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    fuzzy_weight = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    relevance_weight = models.FloatField(
+        validators=[MinValueValidator(0), MaxValueValidator(10)], help_text="Feature re-ranker: the fused relevance."
+    )
+    margin_weight = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    stock_weight = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    conversion_weight = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    freshness_weight = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(10)])
+    note = models.CharField(max_length=200, blank=True, help_text="Why this version: shown in the history.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant", "-version"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "version"], name="ranking_profile_version")]
+
+    def __str__(self):
+        return f"{self.tenant} ranking v{self.version}"

@@ -49,6 +49,7 @@ class SearchApi(APIView):
                 vector = serializers.FloatField(allow_null=True, help_text="Cosine similarity; null if not found.")
                 keyword = serializers.FloatField(allow_null=True, help_text="BM25 score; null if not found.")
                 fuzzy = serializers.FloatField(allow_null=True, help_text="Trigram similarity; null if not found.")
+                fused = serializers.FloatField(help_text="Weighted reciprocal-rank fusion of the three legs.")
 
                 class Meta:
                     ref_name = "SearchLegs"
@@ -60,7 +61,7 @@ class SearchApi(APIView):
                 help_text="The first sentences holding a query word, HTML-escaped, the words in <mark>."
             )
             product = serializers.CharField(source="product_handle", allow_null=True, help_text="Product handle.")
-            score = serializers.FloatField(help_text="Reciprocal-rank fusion score.")
+            score = serializers.FloatField(help_text="Final score after the re-rankers (see `versions.reranker`).")
             legs = LegsSerializer()
 
             class Meta:
@@ -82,6 +83,10 @@ class SearchApi(APIView):
         page = serializers.IntegerField()
         results = HitSerializer(many=True, source="hits")
         facets = FacetsSerializer()
+        versions = serializers.DictField(
+            child=serializers.CharField(allow_blank=True),
+            help_text="What ranked these results: embedding `space`, `ranking` profile version, `reranker` steps.",
+        )
 
         class Meta:
             ref_name = "SearchResult"

@@ -5,7 +5,10 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from knowledge import embedding
-from knowledge.models import Chunk, EmbeddingSpace
+from knowledge.models import Chunk, EmbeddingSpace, RankingProfile
+from knowledge.retrieval.rerank import Ranking
+from knowledge.retrieval.visibility import Visibility
+from knowledge.services.ranking import WEIGHT_FIELDS
 from knowledge.services.spaces import active_space
 
 EF_SEARCH = 100  # candidate list per HNSW probe: recall@10 >= 0.98 against exact search on 384-d MiniLM
@@ -23,29 +26,45 @@ class VectorHit:
 
 
 def chunk_search_vector(
-    *, tenant_id: int, query: str, k: int = 10, locale: str | None = None, space: EmbeddingSpace | None = None
+    *,
+    tenant_id: int,
+    query: str,
+    k: int = 10,
+    locale: str | None = None,
+    space: EmbeddingSpace | None = None,
+    visibility: Visibility | None = None,
 ) -> list[VectorHit]:
     """Return the tenant's live leaf chunks nearest to `query` in the serving space (HNSW, iterative scan)."""
     space = space or active_space()
     if space is None or not query.strip():
         return []
     vector = embedding.encode(embedding.model_path_for(space), [query])[0]
-    return chunk_search_vector_by(tenant_id=tenant_id, vector=vector, k=k, locale=locale, space=space)
+    return chunk_search_vector_by(
+        tenant_id=tenant_id, vector=vector, k=k, locale=locale, space=space, visibility=visibility
+    )
 
 
-def chunk_search_vector_by(*, tenant_id: int, vector, k: int, locale: str | None, space: EmbeddingSpace):
+def chunk_search_vector_by(
+    *, tenant_id: int, vector, k: int, locale: str | None, space: EmbeddingSpace, visibility: Visibility | None = None
+):
+    """Return the nearest visible chunks to `vector`; `visibility` (else tenant and locale) filters inside the scan."""
     dims = int(space.dimensions)
-    locale_sql = "AND c.locale = %(locale)s" if locale else ""
+    if visibility is not None:
+        where = visibility.chunk_sql
+    else:
+        where = "c.tenant_id = %(tenant)s AND c.retired_at IS NULL" + (" AND c.locale = %(locale)s" if locale else "")
     # relaxed_order may return neighbours slightly out of order: re-sort the materialized top k.
     sql = f"""
         WITH nearest AS MATERIALIZED (
             SELECT e.chunk_id, e.embedding::vector({dims}) <=> %(q)s::vector({dims}) AS distance
             FROM knowledge_chunkembedding e JOIN knowledge_chunk c ON c.id = e.chunk_id
-            WHERE e.space_id = %(space)s AND c.tenant_id = %(tenant)s AND c.retired_at IS NULL {locale_sql}
+            WHERE e.space_id = %(space)s AND {where}
             ORDER BY distance LIMIT %(k)s
         ) SELECT chunk_id, distance FROM nearest ORDER BY distance
     """
     params = {"q": vector_literal(vector), "space": space.pk, "tenant": tenant_id, "k": min(k, MAX_K), "locale": locale}
+    if visibility is not None:
+        params = visibility.where(params)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
@@ -57,3 +76,14 @@ def chunk_search_vector_by(*, tenant_id: int, vector, k: int, locale: str | None
 
 def vector_literal(vector) -> str:
     return "[" + ",".join(f"{float(x):.7g}" for x in vector) + "]"
+
+
+def ranking_for(*, tenant_id: int) -> Ranking:
+    """Return the tenant's newest ranking version, or the settings' defaults (version 0)."""
+    row = (
+        RankingProfile.objects.filter(tenant_id=tenant_id)
+        .order_by("-version")
+        .values("version", *WEIGHT_FIELDS)
+        .first()
+    )
+    return Ranking(**row) if row else Ranking.from_settings()

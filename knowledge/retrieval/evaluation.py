@@ -22,9 +22,11 @@ from catalog.services import tenant_create
 from knowledge import embedding
 from knowledge.models import Chunk, ChunkEmbedding
 from knowledge.retrieval import metrics
-from knowledge.retrieval.fusion import reciprocal_rank_fusion
+from knowledge.retrieval.fusion import RRF_K, reciprocal_rank_fusion
+from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import BM25_B, BM25_K1, chunk_search_keyword_ids
-from knowledge.selectors import chunk_search_vector_by
+from knowledge.retrieval.rerank import Candidate, rerankers_for
+from knowledge.selectors import chunk_search_vector_by, ranking_for
 from knowledge.services.documents import document_create
 from knowledge.services.indexing import INDEX_BATCH, sources_index
 from knowledge.services.spaces import active_space
@@ -137,7 +139,7 @@ def _to_documents(chunk_scores, doc_of: dict[int, str], depth: int = RUN_DEPTH) 
 class Runs:
     rankings: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # system -> query -> doc ids
     latencies: dict[str, list[float]] = field(default_factory=dict)
-    extra: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, float | int | str] = field(default_factory=dict)
 
 
 def leaf_vectors(tenant: Tenant, space) -> tuple[list[int], np.ndarray]:
@@ -167,18 +169,50 @@ def run_systems(data: BeirSet, loaded: Loaded, keyword_params: list[tuple[float,
             ranking[qid] = _to_documents(hits, doc_of)
         runs.rankings[name], runs.latencies[name] = ranking, times
     _vector_runs(data, loaded, doc_of, runs)
+    runs.rankings["fuzzy"] = _fuzzy_run(data, tenant, doc_of)
     runs.rankings["bm25s"] = _bm25s_run(data)
-    # Keyword first: RRF ties (rank r in one leg against rank r in the other) go to the stronger leg.
-    runs.rankings["fused"] = _fuse(runs.rankings["keyword"], runs.rankings["vector"], qids)
-    runs.rankings["bm25s+dense_exact_rrf"] = _fuse(runs.rankings["bm25s"], runs.rankings["dense_exact"], qids)
-    # Diagnostics: which leg a gap between `fused` and the baselines' fusion comes from.
-    runs.rankings["keyword+dense_exact_rrf"] = _fuse(runs.rankings["keyword"], runs.rankings["dense_exact"], qids)
-    runs.rankings["bm25s+vector_rrf"] = _fuse(runs.rankings["bm25s"], runs.rankings["vector"], qids)
+    ranking = ranking_for(tenant_id=tenant.pk)  # what the tenant's storefront search fuses with
+    legs = [runs.rankings[name] for name in ("keyword", "vector", "fuzzy")]
+    weights = [ranking.keyword_weight, ranking.vector_weight, ranking.fuzzy_weight]
+    runs.rankings["fused"] = _fuse(legs, qids, k=ranking.rrf_k, weights=weights)
+    _rerank_runs(data, runs, ranking)
+    baselines = [runs.rankings["bm25s"], runs.rankings["dense_exact"]]
+    runs.rankings["bm25s+dense_exact_rrf"] = _fuse(baselines, qids)  # the reference: plain RRF, k 60
+    # The reference given the same fusion constant and weights, so the comparison is not only about tuning.
+    runs.rankings["bm25s+dense_exact_rrf_same_weights"] = _fuse(
+        baselines, qids, k=ranking.rrf_k, weights=[ranking.keyword_weight, ranking.vector_weight]
+    )
+    runs.extra["fused.rrf_k"], runs.extra["fused.vector_weight"] = ranking.rrf_k, ranking.vector_weight
     return runs
 
 
-def _fuse(a: dict, b: dict, qids) -> dict[str, list[str]]:
-    return {q: [doc for doc, _ in reciprocal_rank_fusion([a[q], b[q]])][:RUN_DEPTH] for q in qids}
+def _fuse(rankings: list[dict], qids, k: int = RRF_K, weights=None) -> dict[str, list[str]]:
+    """Fuse per query; list the keyword ranking first so that exact ties go to it."""
+    return {
+        q: [doc for doc, _ in reciprocal_rank_fusion([r[q] for r in rankings], k=k, weights=weights)][:RUN_DEPTH]
+        for q in qids
+    }
+
+
+def _rerank_runs(data: BeirSet, runs: Runs, ranking) -> None:
+    """Apply each re-ranker of the storefront pipeline to the fused documents, one system per re-ranker."""
+    texts = {doc: f"{title}\n{text}" for doc, (title, text) in data.corpus.items()}
+    for step in rerankers_for(ranking, lambda ids: {i: texts[i] for i in ids}):
+        ranked = {}
+        for qid in tqdm(list(data.queries), desc=step.name, unit="query"):
+            fused = runs.rankings["fused"][qid]
+            candidates = [Candidate(doc, 1.0 / (rank + 1)) for rank, doc in enumerate(fused)]
+            ranked[qid] = [c.id for c in step.run(data.queries[qid], candidates)]
+        runs.rankings[step.name] = ranked
+        runs.extra[f"{step.name}.version"] = step.version
+
+
+def _fuzzy_run(data: BeirSet, tenant: Tenant, doc_of: dict) -> dict[str, list[str]]:
+    """The trigram leg: it matches product titles, brands and SKU codes, so a document corpus finds none."""
+    return {
+        qid: _to_documents(chunk_search_fuzzy_ids(tenant_id=tenant.pk, query=query, k=CHUNK_DEPTH), doc_of)
+        for qid, query in tqdm(list(data.queries.items()), desc="fuzzy", unit="query")
+    }
 
 
 def _vector_runs(data: BeirSet, loaded: Loaded, doc_of: dict, runs: Runs) -> None:
@@ -240,7 +274,7 @@ def report(data: BeirSet, loaded: Loaded, runs: Runs) -> dict:
     for system, times in runs.latencies.items():
         figures[f"{system}.p50_ms"] = percentile_ms(times, 50)
         figures[f"{system}.p95_ms"] = percentile_ms(times, 95)
-    figures.update({k: round(v, 4) for k, v in runs.extra.items()})
+    figures.update({k: round(v, 4) if isinstance(v, float) else v for k, v in runs.extra.items()})
     figures.update({"load.seconds": round(loaded.seconds, 1), "load.embedded": loaded.embedded})
     figures["load.reused"] = loaded.reused
     return figures

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import connection
 
 from knowledge.models import Chunk
+from knowledge.retrieval.visibility import Visibility
 from knowledge.services.postings import TS_CONFIGS, ts_config_sql
 
 # Robertson/Sparck Jones BM25 with Lucene's idf. On SciFact (evaluate_retrieval) k1=1.2, b=0.75 scored
@@ -43,16 +44,20 @@ _SQL = f"""
         ) AS p
     ), df AS (
         SELECT locale, term, count(*)::float8 AS df FROM hits GROUP BY locale, term
+    ), scored AS (
+        SELECT h.chunk_id,
+               sum(ln(1 + (h.n - d.df + 0.5) / (d.df + 0.5))
+                   * h.tf * (%(k1)s::float8 + 1)
+                   / (h.tf + %(k1)s::float8 * (1 - %(b)s::float8 + %(b)s::float8 * h.dl / h.avgdl))) AS score
+        FROM hits h JOIN df d USING (locale, term)
+        GROUP BY h.chunk_id
     )
-    SELECT h.chunk_id,
-           sum(ln(1 + (h.n - d.df + 0.5) / (d.df + 0.5))
-               * h.tf * (%(k1)s::float8 + 1)
-               / (h.tf + %(k1)s::float8 * (1 - %(b)s::float8 + %(b)s::float8 * h.dl / h.avgdl))) AS score
-    FROM hits h JOIN df d USING (locale, term)
-    GROUP BY h.chunk_id
-    ORDER BY score DESC, h.chunk_id
-    LIMIT %(k)s
 """
+# Statistics (N, avgdl, df) stay those of the whole tenant and locale: a filter narrows what is returned,
+# never how a term is weighted, so a chunk scores the same with or without filters.
+_SQL_ALL = _SQL + "SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(k)s"
+_VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM scored s JOIN knowledge_chunk c ON c.id = s.chunk_id
+    WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
 
 
 def chunk_search_keyword(
@@ -65,13 +70,28 @@ def chunk_search_keyword(
 
 
 def chunk_search_keyword_ids(
-    *, tenant_id: int, query: str, k: int = 10, locale: str | None = None, k1: float = BM25_K1, b: float = BM25_B
+    *,
+    tenant_id: int,
+    query: str,
+    k: int = 10,
+    locale: str | None = None,
+    k1: float = BM25_K1,
+    b: float = BM25_B,
+    visibility: Visibility | None = None,
 ) -> list[tuple[int, float]]:
-    """Return (chunk id, BM25 score) pairs, best first, without loading the chunks."""
+    """Return (chunk id, BM25 score) pairs, best first, without loading the chunks.
+
+    With `visibility`, only chunks the caller may see are returned (its locale filter, if any, applies too).
+    """
     query = (query or "")[:QUERY_MAX_CHARS].replace("\x00", " ")
+    if visibility is not None:
+        locale = visibility.params.get("v_locale", locale)
     if not query.strip() or (locale is not None and locale not in TS_CONFIGS):
         return []
     params = {"tenant": tenant_id, "locale": locale, "query": query, "k": max(0, min(k, MAX_K)), "k1": k1, "b": b}
+    sql = _SQL_ALL
+    if visibility is not None:
+        sql, params = _SQL + _VISIBLE_TAIL.format(where=visibility.chunk_sql), visibility.where(params)
     with connection.cursor() as cursor:
-        cursor.execute(_SQL, params)
+        cursor.execute(sql, params)
         return [(cid, float(score)) for cid, score in cursor.fetchall()]

@@ -1,8 +1,9 @@
-"""Hybrid search for the storefront: three legs, reciprocal-rank fusion, then one visibility query.
+"""Hybrid search for the storefront: three filtered legs, weighted reciprocal-rank fusion, re-rankers.
 
-The legs filter by tenant only; everything else the caller may or may not see (active product, entitled
-category, the client's filters) is decided by a single SQL query over the fused candidate ids, so no
-later step ever holds a chunk the caller may not read.
+What the caller may see (tenant, locale, entitlement, activity and the client's filters) is one SQL
+condition built by `visibility_for` and placed inside each leg's query, so no leg ever returns a chunk
+the caller may not read and a selective filter still fills its k results. The fused candidates then get
+their facet fields and re-ranking features in one more query, and the re-rankers reorder them.
 """
 
 import html
@@ -12,21 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import DecimalField, Exists, F, Min, OuterRef, Q, Subquery
+from django.db import connection
+from django.utils import timezone
 
-from catalog.models import Price, StockLevel
-from catalog.selectors import _entitled_categories_sql as entitled_categories_sql  # a subquery: keeps ONE query
-from catalog.selectors import category_subtree_by_slug, price_lists_for, products_visible
 from governance.authentication import Caller
 from knowledge.models import Chunk
 from knowledge.retrieval.fusion import reciprocal_rank_fusion
-from knowledge.retrieval.fuzzy import chunk_search_fuzzy
+from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
-from knowledge.selectors import chunk_search_vector
+from knowledge.retrieval.rerank import Candidate, freshness, rerankers_for
+from knowledge.retrieval.visibility import Visibility, visibility_for
+from knowledge.selectors import chunk_search_vector, ranking_for
+from knowledge.services.spaces import active_space
 
 VECTOR_K, KEYWORD_K, FUZZY_K = 100, 100, 50  # fused pool of at most 250 candidates: enough for 5 pages of 50
 QUERY_EMBED_CHARS = 2_000  # MiniLM reads 256 word pieces; more text only costs tokenizer time
-PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance_category")
 # (label, low inclusive, high exclusive) over the lowest resolved price within the requested price range.
 PRICE_BANDS = (
     ("0-50", Decimal(0), Decimal(50)),
@@ -59,93 +60,113 @@ class SearchResult:
     page: int
     hits: list[SearchHit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)  # embedding space, ranking and re-rankers used
 
 
-def search(caller: Caller, params: Mapping) -> SearchResult:
+def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchResult:
     """Return one page of the caller's hits for `params["q"]`, with facets over every visible candidate.
 
     `params` is validated input: q, and optionally locale, category, in_stock (bool), price_min, price_max,
-    compliance_category, page (from 1) and page_size.
+    compliance_category, page (from 1) and page_size. Without `rerank`, the fused order is kept.
     """
-    query = params["q"]
-    tenant_id = caller.tenant.pk
-    locale = params.get("locale")
+    query, tenant_id = params["q"], caller.tenant.pk
+    visibility = visibility_for(caller, params)
+    ranking, space = ranking_for(tenant_id=tenant_id), active_space()
     vector = {
         hit.chunk.pk: hit.score
-        for hit in chunk_search_vector(tenant_id=tenant_id, query=query[:QUERY_EMBED_CHARS], k=VECTOR_K, locale=locale)
+        for hit in chunk_search_vector(
+            tenant_id=tenant_id, query=query[:QUERY_EMBED_CHARS], k=VECTOR_K, space=space, visibility=visibility
+        )
     }
-    keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, locale=locale))
-    fuzzy = {hit.chunk.pk: hit.score for hit in chunk_search_fuzzy(tenant_id=tenant_id, query=query, k=FUZZY_K)}
-    fused = dict(reciprocal_rank_fusion([list(keyword), list(vector), list(fuzzy)]))
-
-    rows = list(visible_candidates(caller, params, fused.keys()))
-    rows.sort(key=lambda row: (-fused[row["id"]], row["id"]))  # stable: ties broken by chunk id
-    facets = _facets(rows)
-
+    keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
+    fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
+    fused = dict(
+        reciprocal_rank_fusion(
+            [list(keyword), list(vector), list(fuzzy)],
+            k=ranking.rrf_k,
+            weights=[ranking.keyword_weight, ranking.vector_weight, ranking.fuzzy_weight],
+        )
+    )
+    rows = {row["id"]: row for row in candidate_rows(visibility, fused.keys())}
+    candidates = [Candidate(cid, fused[cid], _features(rows[cid])) for cid in fused if cid in rows]
+    steps = rerankers_for(ranking, _chunk_texts) if rerank else []
+    for step in steps:
+        candidates = step.run(query, candidates)
+    versions = {
+        "space": f"{space.name}#{space.pk}" if space else "",
+        "ranking": f"v{ranking.version}",
+        "reranker": "+".join(f"{step.name}@{step.version}" for step in steps),
+    }
     page, size = params.get("page") or 1, params["page_size"]
-    page_ids = [row["id"] for row in rows[(page - 1) * size : page * size]]
-    chunks = Chunk.objects.select_related("product").in_bulk(page_ids)
+    window = candidates[(page - 1) * size : page * size]
+    chunks = Chunk.objects.select_related("product").in_bulk([c.id for c in window])
     words = _query_words(query)
     hits = [
         SearchHit(
-            chunk=chunks[cid],
-            score=fused[cid],
-            legs={"vector": vector.get(cid), "keyword": keyword.get(cid), "fuzzy": fuzzy.get(cid)},
-            snippet=highlight(chunks[cid].text, words),
+            chunk=chunks[c.id],
+            score=c.score,
+            legs={
+                "vector": vector.get(c.id),
+                "keyword": keyword.get(c.id),
+                "fuzzy": fuzzy.get(c.id),
+                "fused": fused[c.id],
+            },
+            snippet=highlight(chunks[c.id].text, words),
         )
-        for cid in page_ids
+        for c in window
     ]
-    return SearchResult(count=len(rows), page=page, hits=hits, facets=facets)
+    return SearchResult(len(candidates), page, hits, _facets(rows.values()), versions)
 
 
-def visible_candidates(caller: Caller, params: Mapping, ids):
-    """Return the candidates the caller may see, with the product fields facets need: ONE query."""
-    tenant_id = caller.tenant.pk
-    products = products_visible(caller=caller)
-    if params.get("category"):
-        products = products.filter(
-            category_id__in=category_subtree_by_slug(tenant_id=tenant_id, slug=params["category"])
-        )
-    if params.get("compliance_category"):
-        products = products.filter(compliance_category=params["compliance_category"])
-    stocked = StockLevel.objects.filter(
-        warehouse__tenant_id=tenant_id, sku__product_id=OuterRef("product_id"), sku__is_active=True, quantity__gt=0
+_SKUS_OF_CHUNK = "s.product_id = c.product_id AND s.is_active AND (c.source_kind <> 'sku' OR s.id = c.source_id)"
+_CANDIDATES_SQL = f"""
+    SELECT c.id, c.product_id, cat.slug AS category_slug, p.brand, p.updated_at,
+           EXISTS (SELECT 1 FROM catalog_sku s JOIN catalog_stocklevel sl ON sl.sku_id = s.id
+                   WHERE {_SKUS_OF_CHUNK} AND sl.quantity > 0) AS in_stock,
+           (SELECT min(pr.amount) FROM catalog_sku s JOIN catalog_price pr ON pr.sku_id = s.id
+            WHERE {_SKUS_OF_CHUNK} AND pr.price_list_id = ANY(%(f_lists)s)
+              AND (%(f_low)s::numeric IS NULL OR pr.amount >= %(f_low)s)
+              AND (%(f_high)s::numeric IS NULL OR pr.amount <= %(f_high)s)) AS price,
+           sk.margin, sk.conversion
+    FROM knowledge_chunk c
+    LEFT JOIN catalog_product p ON p.id = c.product_id
+    LEFT JOIN catalog_category cat ON cat.id = p.category_id
+    LEFT JOIN LATERAL (
+        SELECT max(s.margin_rate) AS margin, max(s.conversion_rate) AS conversion
+        FROM catalog_sku s WHERE {_SKUS_OF_CHUNK}
+    ) sk ON c.product_id IS NOT NULL
+    WHERE c.id = ANY(%(f_ids)s) AND {{where}}
+"""
+
+
+def candidate_rows(visibility: Visibility, ids) -> list[dict]:
+    """Return the fused candidates' facet fields and features: ONE query, visibility checked again."""
+    low, high = visibility.price_range
+    params = visibility.where(
+        {"f_ids": list(ids), "f_lists": list(visibility.price_list_ids), "f_low": low, "f_high": high}
     )
-    if params.get("in_stock") is not None:
-        in_stock_products = StockLevel.objects.filter(
-            warehouse__tenant_id=tenant_id, sku__product_id=OuterRef("pk"), sku__is_active=True, quantity__gt=0
-        )
-        products = products.filter(Exists(in_stock_products) if params["in_stock"] else ~Exists(in_stock_products))
-    prices = _prices_in_range(caller, params)
-    if params.get("price_min") is not None or params.get("price_max") is not None:
-        products = products.filter(Exists(prices.filter(sku__product_id=OuterRef("pk"))))
-
-    visible = Q(product_id__in=products.values("pk"))
-    if not any(params.get(name) is not None and params.get(name) != "" for name in PRODUCT_FILTERS):
-        entitled = entitled_categories_sql(caller)
-        unscoped = Q(product__isnull=True)
-        if entitled is not None:  # a document filed under a category follows that category's entitlement
-            unscoped &= Q(category__isnull=True) | Q(category_id__in=entitled)
-        visible |= unscoped
-    chunks = Chunk.objects.filter(visible, pk__in=list(ids), tenant_id=tenant_id, retired_at__isnull=True)
-    if params.get("locale"):
-        chunks = chunks.filter(locale=params["locale"])
-    lowest = prices.filter(sku__product_id=OuterRef("product_id")).values("sku__product_id").annotate(m=Min("amount"))
-    return chunks.values("id", "product_id").annotate(
-        category_slug=F("product__category__slug"),
-        brand=F("product__brand"),
-        in_stock=Exists(stocked),
-        price=Subquery(lowest.values("m"), output_field=DecimalField(max_digits=12, decimal_places=2)),
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(_CANDIDATES_SQL.format(where=visibility.chunk_sql), params)
+        names = [col.name for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _prices_in_range(caller: Caller, params: Mapping):
-    prices = Price.objects.filter(price_list__in=price_lists_for(caller=caller), sku__is_active=True)
-    if params.get("price_min") is not None:
-        prices = prices.filter(amount__gte=params["price_min"])
-    if params.get("price_max") is not None:
-        prices = prices.filter(amount__lte=params["price_max"])
-    return prices
+def _features(row: dict) -> dict[str, float]:
+    if row["product_id"] is None:
+        return {}  # policies and documents: neutral on every commercial feature
+    features = {"stock": 1.0 if row["in_stock"] else 0.0}
+    if row["margin"] is not None:
+        features["margin"] = min(1.0, max(0.0, float(row["margin"])))
+    if row["conversion"] is not None:
+        features["conversion"] = min(1.0, max(0.0, float(row["conversion"])))
+    if row["updated_at"] is not None:
+        features["freshness"] = freshness((timezone.now() - row["updated_at"]).total_seconds() / 86_400)
+    return features
+
+
+def _chunk_texts(ids: list) -> dict:
+    rows = Chunk.objects.filter(pk__in=ids).values_list("pk", "title", "text")
+    return {pk: f"{title}\n{text}" for pk, title, text in rows}
 
 
 def _facets(rows) -> dict[str, dict[str, int]]:

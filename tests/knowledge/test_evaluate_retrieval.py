@@ -17,7 +17,7 @@ CORPUS = [
 ]
 QUERIES = [("q1", "which grinder for espresso beans"), ("q2", "froth milk with steam"), ("q3", "steeping green tea")]
 QRELS = [("q1", "d1"), ("q2", "d3"), ("q3", "d4")]
-SYSTEMS = ["vector", "keyword", "fused", "bm25s", "dense_exact"]
+SYSTEMS = ["vector", "keyword", "fuzzy", "fused", "feature", "bm25s", "dense_exact", "bm25s+dense_exact_rrf"]
 
 
 def _write_beir(root):
@@ -43,6 +43,8 @@ def test_evaluate_retrieval__reports_every_system_and_a_rerun_reuses_the_vectors
         for metric in ("ndcg@10", "recall@100", "mrr@10"):
             assert 0.0 <= first[f"{system}.{metric}"] <= 1.0
     assert first["keyword.ndcg@10"] == 1.0 and first["bm25s.ndcg@10"] == 1.0
+    assert first["fuzzy.ndcg@10"] == 0.0  # titles of products and SKU codes: a document corpus has none
+    assert first["feature.ndcg@10"] == first["fused.ndcg@10"] and first["feature.version"] == "v0"
     assert first["vector.recall@10_vs_exact"] == 1.0
     assert first["queries"] == 3 and second["queries"] == 2
     assert first["load.embedded"] == 5 and second["load.embedded"] == 0 and second["load.reused"] == 5

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from catalog import services as catalog_services
 from governance.authentication import Caller
 from knowledge.models import Chunk
-from knowledge.retrieval.search import highlight, price_band, visible_candidates
+from knowledge.retrieval.search import candidate_rows, highlight, price_band
+from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.indexing import sources_index
 from tests import factories
 
@@ -93,11 +94,13 @@ def test_search_api__results_carry_citation_ids_leg_scores_and_highlights(shop):
     top = body["results"][0]
     assert top["product"] == "sonora"
     assert top["citation_id"] in {c.citation_id for c in Chunk.objects.filter(tenant=shop.tenant)}
-    assert set(top["legs"]) == {"vector", "keyword", "fuzzy"}
-    assert top["legs"]["keyword"] is not None and top["legs"]["vector"] is not None
+    assert set(top["legs"]) == {"vector", "keyword", "fuzzy", "fused"}
+    assert top["legs"]["keyword"] is not None and top["legs"]["vector"] is not None and top["legs"]["fused"] > 0
     assert "<mark>" in top["snippet"]
     scores = [r["score"] for r in body["results"]]
     assert scores == sorted(scores, reverse=True)
+    assert body["versions"]["ranking"] == "v0" and body["versions"]["reranker"] == "feature@v0"
+    assert body["versions"]["space"]
 
 
 def test_search_api__a_misspelt_title_finds_its_product(shop):
@@ -248,15 +251,22 @@ def test_highlight__marks_query_words_and_escapes_the_rest():
 
 
 @pytest.mark.parametrize("group", [False, True])
-def test_search__visibility_is_one_query_whatever_the_filters(shop, django_assert_num_queries, group):
+def test_search__candidate_features_are_one_query_whatever_the_filters(shop, django_assert_num_queries, group):
     b2b = shop.tenant.customer_groups.get(code="b2b") if group else None
     caller = Caller(tenant=shop.tenant, customer_group=b2b)
     ids = list(Chunk.objects.filter(tenant=shop.tenant).values_list("pk", flat=True))
-    filters = {"category": "audio", "in_stock": True, "price_min": Decimal(1), "compliance_category": "none"}
+    filters = {
+        "category": "audio",
+        "in_stock": True,
+        "price_min": Decimal(1),
+        "compliance_category": "contains_batteries",
+    }
 
-    for params in ({}, filters):
+    for params in ({}, filters):  # sonora (its product and SKU chunks) matches the filters
+        visibility = visibility_for(caller, params)
         with django_assert_num_queries(1):
-            list(visible_candidates(caller, params, ids))
+            rows = candidate_rows(visibility, ids)
+        assert rows and all(row["id"] in ids for row in rows)
 
 
 WORDS = ["headphones", "wireless", "drill", "kettle", "sonora", "boltwerk", "returns", "studio", "hamer", "días"]

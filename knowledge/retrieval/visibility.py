@@ -1,0 +1,111 @@
+"""What a caller may see, as one SQL condition that every retrieval leg puts inside its own query.
+
+Tenant, locale, entitlement (the customer group's categories), activity, and the client's category,
+stock, price-range and compliance filters are decided here, once per request, and spliced into the
+vector, keyword and fuzzy legs' WHERE clauses: a leg never returns a chunk the caller may not read, and a
+selective filter still yields k results because the leg keeps scanning until it has them (pgvector's
+iterative scan, BM25's full scoring, trigram candidates filtered before their LIMIT).
+
+Conditions use named parameters prefixed `v_` so they merge with a leg's own parameters.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.db import connection
+
+from catalog.selectors import category_entitled_ids, category_subtree_by_slug, price_lists_for
+from governance.authentication import Caller
+
+PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance_category")
+
+# The SKUs that decide a chunk's stock and price: a SKU chunk's own SKU, else every SKU of the product.
+_SKU_SCOPE = "s.product_id = p.id AND s.is_active AND (c.source_kind <> 'sku' OR s.id = c.source_id)"
+_PRODUCT_SKU_SCOPE = "s.product_id = p.id AND s.is_active"
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """`chunk_sql` is a condition over a chunk aliased `c`; `product_sql` one over a product aliased `p`."""
+
+    chunk_sql: str
+    product_sql: str
+    params: dict
+    price_list_ids: tuple[int, ...]
+    price_range: tuple  # (low or None, high or None): what the facets' price reads
+
+    def where(self, params: dict) -> dict:
+        """Return the leg's parameters merged with the visibility ones."""
+        return {**params, **self.params}
+
+
+def has_product_filter(filters: Mapping) -> bool:
+    return any(filters.get(name) not in (None, "") for name in PRODUCT_FILTERS)
+
+
+def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
+    """Build the caller's visibility for validated filters (locale, category, in_stock, price_*, compliance)."""
+    tenant_id = caller.tenant.pk
+    params: dict = {"v_tenant": tenant_id}
+    product = ["p.tenant_id = %(v_tenant)s", "p.is_active"]
+    entitled = category_entitled_ids(caller=caller)
+    if entitled is not None:
+        params["v_entitled"] = sorted(entitled)
+        product.append("p.category_id = ANY(%(v_entitled)s)")
+    if filters.get("category"):
+        params["v_category"] = _subtree_ids(tenant_id, filters["category"])
+        product.append("p.category_id = ANY(%(v_category)s)")
+    if filters.get("compliance_category"):
+        params["v_compliance"] = filters["compliance_category"]
+        product.append("p.compliance_category = %(v_compliance)s")
+    lists = tuple(price_lists_for(caller=caller).values_list("pk", flat=True))
+    low, high = filters.get("price_min"), filters.get("price_max")
+    sku_conditions = _sku_conditions(filters, params, lists, low, high)
+
+    product_sql = " AND ".join(product + [c.format(scope=_PRODUCT_SKU_SCOPE) for c in sku_conditions])
+    chunk_product = " AND ".join(product + [c.format(scope=_SKU_SCOPE) for c in sku_conditions])
+    sku_active = "EXISTS (SELECT 1 FROM catalog_sku s WHERE s.id = c.source_id AND s.is_active)"
+    scoped = (
+        "(c.product_id IS NOT NULL"
+        f" AND EXISTS (SELECT 1 FROM catalog_product p WHERE p.id = c.product_id AND {chunk_product})"
+        f" AND (c.source_kind <> 'sku' OR {sku_active}))"
+    )
+    if has_product_filter(filters):
+        visible = scoped  # product filters: policies and documents without a product cannot match them
+    else:
+        unscoped = "c.product_id IS NULL"
+        if entitled is not None:  # a document filed under a category follows that category's entitlement
+            unscoped += " AND (c.category_id IS NULL OR c.category_id = ANY(%(v_entitled)s))"
+        visible = f"({scoped} OR ({unscoped}))"
+    chunk = ["c.tenant_id = %(v_tenant)s", "c.retired_at IS NULL", "c.is_leaf", visible]
+    if filters.get("locale"):
+        params["v_locale"] = filters["locale"]
+        chunk.append("c.locale = %(v_locale)s")
+    return Visibility(" AND ".join(chunk), product_sql, params, lists, (low, high))
+
+
+def _sku_conditions(filters: Mapping, params: dict, lists: tuple, low, high) -> list[str]:
+    """Stock and price conditions over the SKUs in `{scope}` (filled in per alias by the caller)."""
+    conditions = []
+    if filters.get("in_stock") is not None:
+        stocked = (
+            "EXISTS (SELECT 1 FROM catalog_sku s JOIN catalog_stocklevel sl ON sl.sku_id = s.id"
+            " WHERE {scope} AND sl.quantity > 0)"
+        )
+        conditions.append(stocked if filters["in_stock"] else f"NOT {stocked}")
+    if low is not None or high is not None:
+        params.update({"v_lists": list(lists), "v_low": low, "v_high": high})
+        conditions.append(
+            "EXISTS (SELECT 1 FROM catalog_sku s JOIN catalog_price pr ON pr.sku_id = s.id"
+            " WHERE {scope} AND pr.price_list_id = ANY(%(v_lists)s)"
+            " AND (%(v_low)s::numeric IS NULL OR pr.amount >= %(v_low)s)"
+            " AND (%(v_high)s::numeric IS NULL OR pr.amount <= %(v_high)s))"
+        )
+    return conditions
+
+
+def _subtree_ids(tenant_id: int, slug: str) -> list[int]:
+    subtree = category_subtree_by_slug(tenant_id=tenant_id, slug=slug)
+    with connection.cursor() as cursor:
+        cursor.execute(subtree.sql, subtree.params)
+        return [row[0] for row in cursor.fetchall()]

@@ -1,0 +1,106 @@
+"""Filters inside each leg: a selective filter still fills k results, and they are the right ones."""
+
+import numpy as np
+import pytest
+
+from governance.authentication import Caller
+from knowledge.models import Chunk, ChunkEmbedding
+from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
+from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.visibility import visibility_for
+from knowledge.selectors import chunk_search_vector_by
+from knowledge.services.indexing import sources_index
+from knowledge.services.postings import postings_add
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+DIMS, K = 384, 10
+
+
+def _unit(rng, n):
+    vectors = rng.normal(size=(n, DIMS)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _product_chunks(product, vectors, space, offset, text="passage"):
+    chunks = Chunk.objects.bulk_create(
+        Chunk(tenant_id=product.tenant_id, source_kind="doc", source_id=offset + i, source_key=f"d{offset + i}",
+              source_version=1, anchor="p1", ordinal=0, locale="en", text=f"{text} {offset + i}", token_count=2,
+              content_hash=f"{offset + i:064d}", product=product, category_id=product.category_id)
+        for i in range(len(vectors))
+    )  # fmt: skip
+    ChunkEmbedding.objects.bulk_create(
+        ChunkEmbedding(chunk=c, space=space, embedding=v) for c, v in zip(chunks, vectors, strict=True)
+    )
+    return chunks
+
+
+def test_vector_leg__a_category_filter_keeping_1_percent_returns_k_exact_rows(active_space):
+    rng = np.random.default_rng(11)
+    tenant = factories.TenantFactory()
+    common = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="common"))
+    rare = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="rare"))
+    _product_chunks(common, _unit(rng, 2000), active_space, 0)
+    rare_vectors = _unit(rng, 20)  # 1 % of the tenant's rows
+    rare_ids = np.array([c.pk for c in _product_chunks(rare, rare_vectors, active_space, 10_000)])
+    visibility = visibility_for(Caller(tenant, None), {"category": "rare"})
+
+    agree = 0
+    for query in _unit(rng, 20):
+        hits = chunk_search_vector_by(
+            tenant_id=tenant.pk, vector=query, k=K, locale=None, space=active_space, visibility=visibility
+        )
+        exact = set(rare_ids[np.argsort(-(rare_vectors @ query))[:K]])
+        assert len(hits) == K and all(h.chunk.product_id == rare.pk for h in hits)
+        agree += {h.chunk.pk for h in hits} == exact
+
+    assert agree / 20 >= 0.95
+
+
+def test_keyword_leg__a_filter_returns_matches_that_rank_below_the_unfiltered_top_k(active_space):
+    tenant = factories.TenantFactory()
+    common = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="common"))
+    rare = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="rare"))
+    strong = _product_chunks(common, np.zeros((30, DIMS)), active_space, 0, "anvil anvil anvil")
+    weak = _product_chunks(rare, np.zeros((3, DIMS)), active_space, 1_000, "anvil with a long tail of other words")
+    postings_add([c.pk for c in strong + weak])
+    visibility = visibility_for(Caller(tenant, None), {"category": "rare"})
+
+    unfiltered = chunk_search_keyword_ids(tenant_id=tenant.pk, query="anvil", k=K)
+    filtered = chunk_search_keyword_ids(tenant_id=tenant.pk, query="anvil", k=K, visibility=visibility)
+
+    assert {cid for cid, _ in unfiltered} <= {c.pk for c in strong}
+    assert {cid for cid, _ in filtered} == {c.pk for c in weak}
+    scores = dict(chunk_search_keyword_ids(tenant_id=tenant.pk, query="anvil", k=100))
+    assert all(scores[cid] == pytest.approx(score) for cid, score in filtered)  # filters never change BM25
+
+
+def test_fuzzy_leg__a_filter_applies_before_the_limit(active_space):
+    tenant = factories.TenantFactory()
+    tools = factories.CategoryFactory(tenant=tenant, slug="tools")
+    garden = factories.CategoryFactory(tenant=tenant, slug="garden")
+    drills = [factories.product(tenant, tools, title=f"Hammer Drill {i}") for i in range(8)]
+    garden_drill = factories.product(tenant, garden, title="Hammer Drill for soil augers")
+    sources_index("product", [p.pk for p in [*drills, garden_drill]], drain=False)
+    visibility = visibility_for(Caller(tenant, None), {"category": "garden"})
+
+    hits = chunk_search_fuzzy_ids(tenant_id=tenant.pk, query="hamer dril", k=3, visibility=visibility)
+
+    sources = set(Chunk.objects.filter(pk__in=[cid for cid, _ in hits]).values_list("source_id", flat=True))
+    assert sources == {garden_drill.pk}
+
+
+@pytest.mark.parametrize("query", ["", "   ", "?!…—", "x" * 5_000, "Беспроводные наушники", "充電式ドリル"])
+def test_legs__odd_queries_under_filters_do_not_fail(active_space, query):
+    tenant = factories.TenantFactory()
+    group = factories.CustomerGroupFactory(tenant=tenant, all_categories=False)
+    visibility = visibility_for(Caller(tenant, group), {"in_stock": True, "price_min": 1, "locale": "en"})
+    vector = np.ones(DIMS, dtype=np.float32) / np.sqrt(DIMS)
+
+    assert chunk_search_keyword_ids(tenant_id=tenant.pk, query=query, k=5, visibility=visibility) == []
+    assert chunk_search_fuzzy_ids(tenant_id=tenant.pk, query=query, k=5, visibility=visibility) == []
+    hits = chunk_search_vector_by(
+        tenant_id=tenant.pk, vector=vector, k=5, locale=None, space=active_space, visibility=visibility
+    )
+    assert hits == []
