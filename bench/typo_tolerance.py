@@ -1,7 +1,8 @@
 """Typo tolerance: demo product titles with one or two character edits; is the product in the top 5?
 
-Each leg (fuzzy, keyword, vector) and their reciprocal-rank fusion are scored on the same queries,
-built deterministically from the demo catalog (seeded on first use).
+Each leg (fuzzy, keyword, vector) and the storefront search itself (`search`: the tenant's weighted
+fusion and re-rankers, as GET /api/v1/search/ runs it) are scored on the same queries, built
+deterministically from the demo catalog (seeded on first use).
 Run: .venv/bin/python bench/typo_tolerance.py --out FILE.json
 """
 
@@ -43,20 +44,20 @@ def products_of(hits) -> list[int]:
     return seen
 
 
-def rankings(tenant_id: int, query: str) -> dict[str, list]:
-    from knowledge.retrieval.fusion import reciprocal_rank_fusion
+def rankings(tenant, query: str) -> dict[str, list]:
+    from governance.authentication import Caller
     from knowledge.retrieval.fuzzy import chunk_search_fuzzy
     from knowledge.retrieval.keyword import chunk_search_keyword
+    from knowledge.retrieval.search import search
     from knowledge.selectors import chunk_search_vector
 
+    tenant_id = tenant.pk
     legs = {
         "fuzzy": [h.chunk for h in chunk_search_fuzzy(tenant_id=tenant_id, query=query, k=CANDIDATES)],
         "keyword": [h.chunk for h in chunk_search_keyword(tenant_id=tenant_id, query=query, k=CANDIDATES)],
         "vector": [h.chunk for h in chunk_search_vector(tenant_id=tenant_id, query=query, k=CANDIDATES)],
     }
-    fused_ids = [cid for cid, _ in reciprocal_rank_fusion([[c.pk for c in legs[leg]] for leg in legs])]
-    by_id = {c.pk: c for leg in legs.values() for c in leg}
-    legs["fused"] = [by_id[cid] for cid in fused_ids]
+    legs["fused"] = [hit.chunk for hit in search(Caller(tenant, None), {"q": query, "page_size": 50}).hits]
     return {name: products_of(chunks)[:TOP] for name, chunks in legs.items()}
 
 
@@ -81,11 +82,15 @@ def main() -> None:
         finally:
             workers.stop()
     rng = random.Random(11)
-    products = list(Product.objects.filter(tenant__slug__in=["acme-retail", "boltwerk-industrial"], is_active=True))
+    products = list(
+        Product.objects.select_related("tenant").filter(
+            tenant__slug__in=["acme-retail", "boltwerk-industrial"], is_active=True
+        )
+    )
     products = rng.sample(sorted(products, key=lambda p: p.pk), args.queries)
     found = {"fuzzy": 0, "keyword": 0, "vector": 0, "fused": 0}
     for product in products:
-        ranked = rankings(product.tenant_id, misspell(product.title, rng))
+        ranked = rankings(product.tenant, misspell(product.title, rng))
         for name in found:
             found[name] += product.pk in ranked[name]
     figures = {"queries": len(products)} | {

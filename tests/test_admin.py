@@ -16,7 +16,9 @@ from django.urls import reverse
 
 from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
 from governance.models import ApiKey
-from knowledge.models import Chunk, Document, DocumentVersion, EmbeddingSpace, Policy, PolicyVersion
+from knowledge.models import Chunk, Document, DocumentVersion, EmbeddingSpace, Policy, PolicyVersion, RankingProfile
+from knowledge.retrieval.rerank import Ranking
+from knowledge.services.ranking import ranking_profile_publish
 from knowledge.services.spaces import embedding_space_create
 from tests import factories
 
@@ -155,6 +157,7 @@ def _samples(editor: User) -> dict:
         Document: document,
         DocumentVersion: document.versions.get(),
         EmbeddingSpace: space,
+        RankingProfile: ranking_profile_publish(tenant=tenant, values=Ranking.from_settings().__dict__),
         Chunk: chunk,
         ApiKey: factories.api_key(tenant)[0],
         User: editor,
