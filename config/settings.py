@@ -179,3 +179,79 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+
+# Providers (assistant)
+# An OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server) is used only when LLM_BASE_URL and
+# LLM_MODEL are both set; a local transformers model only when LOCAL_LM_PATH is. With neither, every
+# capability is served by the built-in extractive synthesizer, which is also every route's fallback.
+LLM_BASE_URL = os.environ.get("LLM_BASE_URL", "")  # e.g. https://api.openai.com/v1, http://127.0.0.1:8080/v1
+LLM_MODEL = os.environ.get("LLM_MODEL", "")
+LLM_API_KEY = os.environ.get("LLM_API_KEY", "")
+LLM_STRONG_MODEL = os.environ.get("LLM_STRONG_MODEL", "")  # same server; the escalation target when set
+LLM_TIMEOUT_S = env_float("LLM_TIMEOUT_S", 20.0)  # longest wait for the first byte or the next chunk
+LLM_CONNECT_TIMEOUT_S = env_float("LLM_CONNECT_TIMEOUT_S", 3.0)
+LLM_STREAM_DEADLINE_S = env_float("LLM_STREAM_DEADLINE_S", 60.0)  # a whole stream, however it trickles
+LLM_JSON_MODE = os.environ.get("LLM_JSON_MODE", "json_schema")  # json_object | none for servers without it
+LLM_JSON_STRICT = env_bool("LLM_JSON_STRICT", True)
+LOCAL_LM_PATH = os.environ.get("LOCAL_LM_PATH", "")
+LOCAL_LM_TIMEOUT_S = env_float("LOCAL_LM_TIMEOUT_S", 60.0)
+
+ASSISTANT_PROVIDERS = {"extractive": {"class": "assistant.providers.extractive.ExtractiveProvider"}}
+if LLM_BASE_URL and LLM_MODEL:
+    _llm = {
+        "class": "assistant.providers.openai_compat.OpenAICompatProvider",
+        "base_url": LLM_BASE_URL,
+        "api_key": LLM_API_KEY,
+        "timeout_s": LLM_TIMEOUT_S,
+        "connect_timeout_s": LLM_CONNECT_TIMEOUT_S,
+        "stream_deadline_s": LLM_STREAM_DEADLINE_S,
+        "json_mode": LLM_JSON_MODE,
+        "json_strict": LLM_JSON_STRICT,
+    }
+    ASSISTANT_PROVIDERS["openai"] = {**_llm, "name": "openai", "model": LLM_MODEL}
+    if LLM_STRONG_MODEL:
+        ASSISTANT_PROVIDERS["openai-strong"] = {**_llm, "name": "openai-strong", "model": LLM_STRONG_MODEL}
+if LOCAL_LM_PATH:
+    ASSISTANT_PROVIDERS["local"] = {
+        "class": "assistant.providers.local.LocalLMProvider",
+        "name": "local",
+        "path": LOCAL_LM_PATH,
+        "timeout_s": LOCAL_LM_TIMEOUT_S,
+    }
+# Which provider serves a capability: ASSISTANT_ROUTES="chat=openai,summarize=local" overrides the default.
+ASSISTANT_DEFAULT_PROVIDER = os.environ.get("ASSISTANT_DEFAULT_PROVIDER") or next(
+    name for name in ("openai", "local", "extractive") if name in ASSISTANT_PROVIDERS
+)
+ASSISTANT_ROUTES = {
+    capability.strip(): name.strip()
+    for capability, _, name in (p.partition("=") for p in os.environ.get("ASSISTANT_ROUTES", "").split(","))
+    if name.strip()
+}
+# High-risk questions and weak retrieval go to a stronger provider; without one, to the extractive
+# synthesizer, which quotes the cited sources verbatim (the most conservative answer there is).
+ASSISTANT_ESCALATE_TO = os.environ.get("ASSISTANT_ESCALATE_TO") or (
+    "openai-strong" if "openai-strong" in ASSISTANT_PROVIDERS else "extractive"
+)
+ASSISTANT_ESCALATE_BELOW = env_float("ASSISTANT_ESCALATE_BELOW", 0.4)  # retrieval confidence (0..1)
+ASSISTANT_ABSTAIN_BELOW = env_float("ASSISTANT_ABSTAIN_BELOW", 0.1)  # no synthesis at all below it
+ASSISTANT_ABSTAIN_BELOW_HIGH_RISK = env_float("ASSISTANT_ABSTAIN_BELOW_HIGH_RISK", 0.2)
+ASSISTANT_FALLBACK_PROVIDER = "extractive"  # offline and deterministic: it cannot be the one failing remotely
+ASSISTANT_BREAKER_FAILURES = int(os.environ.get("ASSISTANT_BREAKER_FAILURES", 5))  # consecutive, to open
+ASSISTANT_BREAKER_WINDOW_S = env_float("ASSISTANT_BREAKER_WINDOW_S", 60.0)  # ... counted from the first
+ASSISTANT_BREAKER_COOLDOWN_S = env_float("ASSISTANT_BREAKER_COOLDOWN_S", 30.0)  # open, before one probe
+ASSISTANT_TENANT_CONCURRENCY = int(os.environ.get("ASSISTANT_TENANT_CONCURRENCY", 4))  # provider calls at once
+# A slot's lease outlives the longest call (streams renew theirs), so a killed process frees it by then.
+ASSISTANT_BULKHEAD_LEASE_S = env_float(
+    "ASSISTANT_BULKHEAD_LEASE_S", max(LLM_STREAM_DEADLINE_S, LOCAL_LM_TIMEOUT_S) + 30
+)
+for _name in {ASSISTANT_DEFAULT_PROVIDER, ASSISTANT_ESCALATE_TO, *ASSISTANT_ROUTES.values()}:
+    if _name not in ASSISTANT_PROVIDERS:
+        raise ImproperlyConfigured(
+            f"The assistant routes to provider {_name!r}, which is not configured; configured: "
+            f"{', '.join(sorted(ASSISTANT_PROVIDERS))} (set LLM_BASE_URL and LLM_MODEL, or LOCAL_LM_PATH)."
+        )
+
+# Assistant: cached drafts live this long (an edit to a cited source drops them at once anyway).
+ASSISTANT_CACHE_TTL_S = int(os.environ.get("ASSISTANT_CACHE_TTL_S", 3600))
+# Estimated cost per 1,000 tokens (prompt, completion) in USD, by provider name; unknown providers cost 0.
+ASSISTANT_COST_PER_1K = {"extractive": (0.0, 0.0)}

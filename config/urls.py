@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from assistant.views import storefront_demo
 from config.health import healthz
 
 urlpatterns = [
@@ -11,4 +12,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("catalog.urls")),
     path("api/v1/", include("knowledge.urls")),
+    path("api/v1/", include("governance.urls")),
+    path("ai/v1/", include("assistant.urls")),
+    path("", storefront_demo, name="storefront-demo"),
 ]

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from governance.models import ApiKey, hash_key
+from governance.models import AnswerCitation, AnswerClaim, AnswerRecord, ApiKey, hash_key
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -76,3 +76,53 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = api_keys_revoke(queryset)
         self.message_user(request, f"Revoked {count} key{'s' if count != 1 else ''}; requests with them now get 401.")
+
+
+class AnswerClaimInline(admin.TabularInline):
+    model = AnswerClaim
+    fields = ("ordinal", "status", "text", "reasons")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AnswerCitationInline(admin.TabularInline):
+    model = AnswerCitation
+    fields = ("number", "citation_id", "claim", "chunk")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnswerRecord)
+class AnswerRecordAdmin(admin.ModelAdmin):
+    """Answers as served, with their claims and the chunk versions cited: for review, never edited here."""
+
+    list_display = ("created_at", "tenant", "capability", "verdict", "provider", "cache_hit", "short_question")
+    list_filter = ("verdict", "capability", "cache_hit", "tenant")
+    list_select_related = ("tenant",)
+    search_fields = ("question", "answer")
+    date_hierarchy = "created_at"
+    inlines = (AnswerClaimInline, AnswerCitationInline)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in AnswerRecord._meta.fields]
+
+    @admin.display(description="question")
+    def short_question(self, obj):
+        return obj.question[:80]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # retention and legal holds decide (issue 5)

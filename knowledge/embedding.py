@@ -31,6 +31,11 @@ def model_path_for(space) -> str:
 def _load(path: str):
     from sentence_transformers import SentenceTransformer
 
+    threads = int(os.environ.get("EMBEDDING_THREADS") or 0)
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
     return SentenceTransformer(path, device="cpu", local_files_only=True)
 
 

@@ -14,15 +14,18 @@ from django.db.models import F
 from django.test import RequestFactory
 from django.urls import reverse
 
+from assistant.models import PromptTemplate, PromptTemplateVersion
+from assistant.services.templates import prompt_template_current
 from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
-from governance.models import ApiKey
+from governance.models import AnswerRecord, ApiKey
 from knowledge.models import Chunk, Document, DocumentVersion, EmbeddingSpace, Policy, PolicyVersion, RankingProfile
 from knowledge.retrieval.rerank import Ranking
 from knowledge.services.ranking import ranking_profile_publish
 from knowledge.services.spaces import embedding_space_create
 from tests import factories
 
-READ_ONLY = {Chunk, PolicyVersion, DocumentVersion}  # derived or immutable rows: the add page is refused
+# Derived or immutable rows: the add page is refused.
+READ_ONLY = {Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord}
 
 
 def admin_url(obj_or_model, view: str, *args) -> str:
@@ -144,7 +147,14 @@ def _samples(editor: User) -> dict:
         tenant=tenant, source_kind="sku", source_id=sku.pk, source_key=sku.code, source_version=1, anchor="spec",
         ordinal=0, locale="en", title=product.title, text=f"SKU {sku.code}", token_count=3, content_hash="0" * 64,
     )  # fmt: skip
+    prompt = prompt_template_current("chat")
+    answer = AnswerRecord.objects.create(
+        tenant=tenant, capability="chat", locale="en", question="Hi?", verdict="abstained"
+    )
     return {
+        PromptTemplate: prompt.template,
+        PromptTemplateVersion: prompt,
+        AnswerRecord: answer,
         Tenant: tenant,
         Category: product.category,
         CustomerGroup: factories.CustomerGroupFactory(tenant=tenant),

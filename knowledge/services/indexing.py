@@ -251,12 +251,14 @@ def _insert(new_rows, spaces: list[EmbeddingSpace], vectors: dict) -> None:
 
 
 def _retire_ids(chunk_ids: list[int]) -> None:
+    from assistant.services.answer_cache import answer_cache_invalidate_chunks
     from knowledge.services import postings
 
     if chunk_ids:
         postings.postings_remove(chunk_ids)
         ChunkEmbedding.objects.filter(chunk_id__in=chunk_ids).delete()
         Chunk.objects.filter(pk__in=chunk_ids).update(retired_at=timezone.now())
+        answer_cache_invalidate_chunks(chunk_ids)  # cached answers citing these sources stop matching
 
 
 def chunks_retire(kind: str, source_ids) -> int:

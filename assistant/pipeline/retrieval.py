@@ -1,0 +1,98 @@
+"""Retrieval steps: hybrid search for questions, named sources for summaries and drafts, and the re-rank hook.
+
+Tenant, locale, entitlement and filters are applied inside `knowledge.retrieval.search` and the selectors,
+so no step ever holds a passage the caller may not read.
+"""
+
+from collections.abc import Mapping
+
+from assistant import selectors
+from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
+from assistant.text import content_terms, stem
+from governance.authentication import Caller
+from knowledge.retrieval.search import search
+from knowledge.services.spaces import active_space
+
+SEARCH_PAGE_MAX = 50  # the search API's page-size limit
+
+
+def _space_version() -> str:
+    space = active_space()
+    return f"{space.name}#{space.pk}" if space else ""
+
+
+def _versions(reported: dict) -> dict:
+    """Name the embedding space and re-ranking that produced the passages (as search reports them)."""
+    ranking = "/".join(v for v in (reported.get("ranking"), reported.get("reranker")) if v)
+    return {"embedding_space": reported.get("space") or _space_version(), "reranker": ranking or "none"}
+
+
+def coverage(question: str, passages: tuple[Passage, ...]) -> float:
+    """Return the share of the question's content terms that occur in the passages (0..1)."""
+    terms = content_terms(question)
+    if not terms or not passages:
+        return 0.0
+    vocabulary = set()
+    for passage in passages:
+        vocabulary |= set(content_terms(f"{passage.chunk.title} {passage.chunk.text}"))
+    return sum(1 for t in terms if stem(t) in vocabulary) / len(terms)
+
+
+class HybridRetriever:
+    """Run the fused hybrid search for the question (and the previous user turn, for follow-ups)."""
+
+    def __init__(self, k: int = 8, history_turns: int = 1):
+        self.k = k
+        self.history_turns = history_turns
+
+    def run(self, caller: Caller, guarded: Guarded, filters: Mapping | None = None) -> Retrieved:
+        query = guarded.question
+        previous = [t.content for t in guarded.ask.history if t.role == "user"][-self.history_turns :]
+        if previous and len(content_terms(query)) < 4:  # "and in black?" needs what came before
+            query = f"{previous[-1]} {query}"
+        params = {**(filters or {}), "q": query[:500], "page": 1, "page_size": min(self.k, SEARCH_PAGE_MAX)}
+        if guarded.ask.locale and "locale" not in params:
+            params["locale"] = guarded.ask.locale
+        result = search(caller, params)
+        passages = tuple(Passage(hit.chunk, hit.score, dict(hit.legs)) for hit in result.hits)
+        return Retrieved(
+            passages=passages,
+            confidence=coverage(guarded.question, passages),
+            versions=_versions(getattr(result, "versions", {}) or {}),
+            hits=tuple(result.hits),
+            count=result.count,
+        )
+
+
+class TargetRetriever:
+    """Read the passages of the product or document the request names (summaries, classification, drafts)."""
+
+    def __init__(self, what: str):
+        self.what = what  # reviews | document | product
+
+    def run(self, caller: Caller, guarded: Guarded, filters: Mapping | None = None) -> Retrieved:
+        ask = guarded.ask
+        if ask.target_kind == "document":
+            chunks = selectors.document_chunks(caller=caller, slug=ask.target)
+        elif self.what == "reviews":
+            chunks = selectors.product_review_chunks(caller=caller, handle=ask.target)
+        else:
+            chunks = selectors.product_chunks(caller=caller, handle=ask.target, locale=ask.locale)
+        if chunks is None:
+            raise TargetNotFound(f"No {ask.target_kind} {ask.target!r} for this caller.")
+        passages = tuple(Passage(chunk, 1.0) for chunk in chunks)
+        return Retrieved(
+            passages=passages,
+            confidence=1.0 if passages else 0.0,
+            versions=_versions({}),
+            count=len(passages),
+        )
+
+
+class IdentityReranker:
+    """The re-rank hook: keeps retrieval's order (a cross-encoder or feature re-ranker plugs in here)."""
+
+    version = "none"
+
+    def run(self, retrieved: Retrieved) -> Retrieved:
+        return retrieved

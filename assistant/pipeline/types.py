@@ -1,0 +1,117 @@
+"""The frozen values passed between pipeline steps."""
+
+import uuid
+from dataclasses import dataclass, field
+
+from assistant.models import PromptTemplateVersion
+from assistant.providers.base import ProviderRequest
+from assistant.selectors import SkuFact
+from knowledge.models import Chunk
+
+
+class GuardrailRejected(Exception):
+    """The input cannot be processed; `errors` maps the field to the message (a 400 naming it)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class TargetNotFound(Exception):
+    """The product or document to summarize, classify or describe does not exist for this caller (a 404)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # user | assistant
+    content: str
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What the client asked, validated by the view."""
+
+    capability: str
+    question: str
+    locale: str | None = None  # requested; None: detected from the question
+    conversation_id: uuid.UUID | None = None
+    history: tuple[Turn, ...] = ()
+    filters: tuple[tuple[str, object], ...] = ()  # search filters (locale, category, in_stock, price_min, ...)
+    target_kind: str | None = None  # product | document (summarize, classify, generate)
+    target: str | None = None
+    label_set: str | None = None  # classify: intent | compliance
+
+
+@dataclass(frozen=True)
+class Guarded:
+    ask: Ask
+    question: str  # cleaned
+    locale: str
+    risk: str  # high | low
+    risk_reasons: tuple[str, ...] = ()
+    refusal: str | None = None  # why the guardrail refuses to answer (injection); None: go on
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk: Chunk
+    score: float
+    legs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    passages: tuple[Passage, ...]
+    confidence: float  # 0..1: how much of the question the passages cover
+    versions: dict = field(default_factory=dict)  # embedding space, re-ranker
+    hits: tuple = ()  # search: the page of SearchHits shown to the client
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class Prompt:
+    request: ProviderRequest
+    template_version: PromptTemplateVersion
+    chunks: dict  # passage number -> Chunk
+    facts: dict[str, SkuFact]
+    context_hash: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    provider: str
+    model: str
+    route_reason: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cache_hit: bool = False
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # as served (citation numbers renumbered for the client); the draft's sentence when removed
+    drafted: str
+    status: str  # kept | corrected | removed
+    reasons: tuple[str, ...] = ()
+    numbers: tuple[int, ...] = ()  # client citation numbers
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int  # as the client sees it
+    chunk: Chunk
+
+    @property
+    def citation_id(self) -> str:
+        return self.chunk.citation_id
+
+
+@dataclass(frozen=True)
+class Verified:
+    verdict: str
+    answer: str
+    claims: tuple[Claim, ...]
+    citations: tuple[Citation, ...]
+    unconfirmed: tuple[str, ...] = ()
+    output: dict | None = None  # classify / generate

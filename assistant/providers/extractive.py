@@ -1,0 +1,257 @@
+"""The built-in synthesizer: picks the passage sentences that best support the question and cites each.
+
+Deterministic and offline: no model runs here, only term overlap between the question and the numbered
+passages of the request. When the passages do not cover the question (a name or number it asks about
+appears in none of them, or most of its words are missing), the draft is empty and the pipeline abstains.
+"""
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from assistant.providers.base import Completion, PromptPassage, ProviderRequest
+from assistant.text import STOPWORDS, content_terms, normalize_space, passage_units, stem, words
+
+SENTENCES = {"chat": 4, "search": 3, "summarize": 4}  # how many supporting sentences a draft holds at most
+PER_PASSAGE = 2  # sentences taken from one passage at most, so a draft is not one manual section
+RELATIVE_FLOOR = 0.45  # a sentence scoring below this share of the best one is noise, not support
+OFF_TOPIC = 0.3  # score factor for a sentence sharing none of the names the question asks about
+NAME_WEIGHT = 0.5  # a product's name identifies what to talk about; the other words say what to tell
+TITLE_WEIGHT = 0.6  # a term only in the passage's title (or citation key) supports its sentences less
+LABEL_LINE_RE = re.compile(r"^(Brand|Category|Marke|Kategorie): ")
+LABEL_TERMS = frozenset(stem(w) for w in ("brand", "category", "marke", "kategorie", "hersteller", "manufacturer"))
+COVERAGE_MIN = 0.5  # share of the question's content terms the passages must hold, else no draft
+SKU_LINE_RE = re.compile(r"^SKU \S+$")
+GENERIC = frozenset(stem(w) for w in "policy product products item items question info information detail".split())
+# Question words that name a fact the passages state under another word.
+SYNONYMS = {
+    stem("cost"): ("price",),
+    stem("costs"): ("price",),
+    stem("expensive"): ("price",),
+    stem("cheap"): ("price",),
+    stem("kostet"): ("price", "preis"),
+    stem("preis"): ("price",),
+    stem("available"): ("stock",),
+    stem("availability"): ("stock",),
+    stem("lager"): ("stock",),
+    stem("lieferbar"): ("stock",),
+    stem("vorrätig"): ("stock",),
+    stem("heavy"): ("weight",),
+    stem("weigh"): ("weight",),
+    stem("refund"): ("refund", "return"),
+    stem("send"): ("return",),
+    stem("delivery"): ("shipping", "dispatch"),
+    stem("deliver"): ("shipping", "dispatch"),
+    stem("ship"): ("shipping",),
+    stem("lieferung"): ("versand",),
+    stem("guarantee"): ("warranty",),
+    stem("long"): ("days", "within", "months", "period"),
+    stem("lange"): ("tagen", "innerhalb", "monate"),
+    stem("versandkosten"): ("versand", "kosten"),
+}
+
+
+@dataclass(frozen=True)
+class _Unit:
+    passage: PromptPassage
+    rank: int
+    text: str
+    terms: frozenset
+    title_terms: frozenset
+
+
+def _question_terms(question: str) -> list[str]:
+    terms = content_terms(question)
+    for term in list(terms):
+        for extra in SYNONYMS.get(term, ()):
+            if stem(extra) not in terms:
+                terms.append(stem(extra))
+    return terms
+
+
+def _entities(question: str, locale: str) -> list[str]:
+    """Return the names and numbers the question asks about: each must appear in some passage.
+
+    German capitalizes every noun, so there only numbers and codes count as names.
+    """
+    tokens = re.findall(r"[A-Za-zÀ-ÿ0-9][\w.-]*", question)
+    out = []
+    for i, token in enumerate(tokens):
+        token = token.strip(".-")
+        lowered = token.lower()
+        if len(token) < 2:
+            continue
+        capitalized = locale != "de" and i > 0 and token[0].isupper() and not token.isupper()
+        named = any(c.isdigit() for c in token) or capitalized
+        code = token.isupper() and len(token) >= 2
+        if (named or code) and not _is_common(lowered):
+            out.append(lowered)
+    return out
+
+
+def _is_common(word: str) -> bool:
+    return word in STOPWORDS or word in {"sku", "eur", "gbp", "usd", "pdf"}
+
+
+class ExtractiveProvider:
+    name = "extractive"
+    model = "extractive-v1"
+
+    def complete(self, request: ProviderRequest) -> Completion:
+        text = self._draft(request)
+        return Completion(
+            text=text,
+            provider=self.name,
+            model=self.model,
+            prompt_tokens=len(words(request.system)) + len(words(request.prompt)),
+            completion_tokens=len(words(text)),
+        )
+
+    def stream(self, request: ProviderRequest) -> Iterator[str]:
+        """Yield the same draft as `complete`, a word (with its trailing space) at a time."""
+        for match in re.finditer(r"\S+\s*", self._draft(request)):
+            yield match.group()
+
+    # Drafts ----------------------------------------------------------------------------------------------
+
+    def _draft(self, request: ProviderRequest) -> str:
+        if request.capability == "classify":
+            return json.dumps(self._classify(request), ensure_ascii=False)
+        if request.capability == "generate":
+            return json.dumps(self._generate(request), ensure_ascii=False)
+        units = self._units(request.passages)
+        if request.capability == "summarize":
+            chosen = self._central(units, SENTENCES["summarize"])
+        else:
+            limit = SENTENCES.get(request.capability, 4)
+            chosen = self._supporting(request.question, request.locale, units, limit)
+        return " ".join(_render(unit) for unit in chosen)
+
+    def _units(self, passages) -> list[_Unit]:
+        units = []
+        for rank, passage in enumerate(passages):
+            key = passage.citation_id.partition(":")[2].partition("@")[0]
+            title_terms = frozenset(content_terms(f"{passage.title} {key.replace('-', ' ')}"))
+            for text in passage_units(passage.text):
+                if text.rstrip(":").strip() == passage.title.strip() or SKU_LINE_RE.match(text):
+                    continue  # a heading repeating the title, or a bare "SKU <code>" line, says nothing
+                if len(text.split()) < 3 and ":" not in text:
+                    continue  # a lone heading ("Support") is not an answer
+                units.append(_Unit(passage, rank, text, frozenset(content_terms(text)), title_terms))
+        return units
+
+    def _supporting(self, question: str, locale: str, units: list[_Unit], limit: int) -> list[_Unit]:
+        """Return the units that best support the question, or none when the passages do not cover it."""
+        terms = _question_terms(question)
+        if not units or not terms or not _covers(question, locale, terms, units):
+            return []
+        df = Counter(t for u in units for t in u.terms | u.title_terms)
+        idf = {t: math.log(1 + len(units) / (1 + df[t])) for t in terms}
+        wanted = {t for t in terms if t not in GENERIC}
+        names = {stem(e) for e in _entities(question, locale)} & wanted
+        labels_asked = bool(wanted & LABEL_TERMS)
+        scored = []
+        for unit in units:
+            own = wanted & unit.terms
+            if not own or (not labels_asked and LABEL_LINE_RE.match(unit.text)):
+                continue  # a sentence must itself say something asked about; "Brand: X" only when asked
+            weight = {t: idf[t] * (NAME_WEIGHT if t in names else 1.0) for t in wanted}
+            score = sum(weight[t] for t in own) + TITLE_WEIGHT * sum(
+                weight[t] for t in (wanted & unit.title_terms) - own
+            )
+            if names and not names & (unit.terms | unit.title_terms):
+                score *= OFF_TOPIC  # about something else than the product or policy the question names
+            score *= 1.0 / (1.0 + 0.02 * len(unit.terms)) * (1.0 - 0.02 * min(unit.rank, 10))
+            scored.append((score, unit))
+        if not scored:
+            return []
+        scored.sort(key=lambda pair: (-pair[0], pair[1].rank, pair[1].text))
+        best = scored[0][0]
+        return _pick([u for s, u in scored if s >= RELATIVE_FLOOR * best], limit)
+
+    def _central(self, units: list[_Unit], limit: int) -> list[_Unit]:
+        """Return the sentences that share the most terms with all the others (a summary of reviews or a document)."""
+        frequency = Counter(t for u in units for t in u.terms)
+        scored = [
+            (sum(frequency[t] for t in u.terms) / (1 + len(u.terms)) ** 0.5, u) for u in units if len(u.terms) >= 3
+        ]
+        scored.sort(key=lambda pair: (-pair[0], pair[1].rank, pair[1].text))
+        return _pick([u for _, u in scored], limit)
+
+    # Structured output -----------------------------------------------------------------------------------
+
+    def _classify(self, request: ProviderRequest) -> dict:
+        """Pick the label whose cue words the question (and, weaker, the passages) share most."""
+        options = (request.json_schema or {}).get("properties", {}).get("label", {}).get("oneOf", [])
+        asked = set(content_terms(request.question))
+        scores = {}
+        for option in options:
+            cues = set(content_terms(option.get("description", "")))
+            support = [p.number for p in request.passages if cues & set(content_terms(f"{p.title} {p.text}"))]
+            scores[option["const"]] = (2 * len(cues & asked) + 0.5 * len(support), support)
+        if not scores:
+            return {"label": "", "confidence": 0.0, "citations": []}
+        label = max(scores, key=lambda name: (scores[name][0], name == options[-1]["const"]))
+        total = sum(score for score, _ in scores.values()) or 1.0
+        score, support = scores[label]
+        if score == 0:
+            label, support = options[-1]["const"], []  # the last label of a set is its fallback ("other", "none")
+        return {"label": label, "confidence": round(score / total, 3), "citations": support[:3]}
+
+    def _generate(self, request: ProviderRequest) -> dict:
+        """Describe a product with its catalog passage only: its title, description and attribute values."""
+        main = next((p for p in request.passages if p.citation_id.startswith("product:")), None)
+        if main is None:
+            return {"title": "", "description": "", "highlights": []}
+        units = passage_units(main.text)
+        attributes = [u for u in units if re.match(r"^[^:]{2,40}: \S", u) and not u.startswith("SKU ")]
+        prose = [u for u in units if u not in attributes and not u.startswith("SKU ")]
+        sentences = [f"{_end(text)[:-1]} [{main.number}]." for text in prose[:3]]
+        highlights = [f"{text} [{main.number}]" for text in attributes if not text.startswith(("Brand:", "Category:"))]
+        return {"title": main.title, "description": " ".join(sentences), "highlights": highlights[:8]}
+
+
+def _covers(question: str, locale: str, terms: list[str], units: list[_Unit]) -> bool:
+    """Say whether the passages hold every name or number the question asks about and most of its words."""
+    vocabulary = set()
+    for unit in units:
+        vocabulary |= unit.terms | unit.title_terms
+    haystack = " ".join(f"{u.passage.title} {u.text}" for u in units).lower()
+    for entity in _entities(question, locale):
+        if stem(entity) not in vocabulary and entity not in haystack:
+            return False
+    wanted = [t for t in terms if t not in GENERIC] or terms
+    return sum(1 for t in wanted if t in vocabulary) / len(wanted) >= COVERAGE_MIN
+
+
+def _pick(units: list[_Unit], limit: int) -> list[_Unit]:
+    chosen, per_passage, seen = [], Counter(), set()
+    for unit in units:
+        key = normalize_space(unit.text.lower())
+        if key in seen or per_passage[unit.passage.number] >= PER_PASSAGE:
+            continue
+        chosen.append(unit)
+        seen.add(key)
+        per_passage[unit.passage.number] += 1
+        if len(chosen) == limit:
+            break
+    return chosen
+
+
+def _end(text: str) -> str:
+    text = text.strip().rstrip(":;,")
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def _render(unit: _Unit) -> str:
+    """One cited sentence: attribute lines say which product they describe; the citation precedes the stop."""
+    text = unit.text
+    attribute = re.match(r"^[^:]{2,40}: \S", text) and not text.startswith("SKU ")
+    attribute = attribute and not unit.passage.citation_id.startswith("policy:")  # a clause names its section
+    if attribute and not (unit.terms & unit.title_terms and len(unit.terms) > 4):
+        text = f"{unit.passage.title} – {text}"
+    text = _end(text)
+    return f"{text[:-1]} [{unit.passage.number}]{text[-1]}"

@@ -1,0 +1,102 @@
+"""Reads the assistant needs beyond search: live catalog facts for passages and the chunks of a named source.
+
+Tenant, entitlement and activity filtering happen inside the catalog and knowledge selectors used here.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q, QuerySet
+
+from catalog.selectors import SLUG_RE, is_key, price_lists_for, products_visible, sku_prices, skus_visible
+from catalog.selectors import stock_totals as catalog_stock_totals
+from governance.authentication import Caller
+from knowledge.models import Chunk, DocumentKind, SourceKind
+from knowledge.selectors_content import SLUG_MAX, documents_visible
+
+TARGET_CHUNKS_MAX = 40  # passages a summary reads at most: a long manual is summarized from its first sections
+
+
+@dataclass(frozen=True)
+class SkuFact:
+    code: str
+    sku_id: int
+    product_id: int
+    prices: tuple[tuple[Decimal, str], ...]  # (amount, currency) in the caller's price lists
+    stock_total: int
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock_total > 0
+
+
+def catalog_facts(*, caller: Caller, product_ids=(), codes=()) -> dict[str, SkuFact]:
+    """Return {code: SkuFact} for the caller's visible SKUs of these products or with these codes (3 queries)."""
+    product_ids, codes = set(product_ids), {c for c in codes if len(c) <= 64}
+    if not product_ids and not codes:
+        return {}
+    rows = list(
+        skus_visible(caller=caller)
+        .filter(Q(product_id__in=product_ids) | Q(code__in=codes))
+        .values_list("pk", "code", "product_id")
+    )
+    ids = [pk for pk, _, _ in rows]
+    prices = sku_prices(caller=caller, sku_ids=ids)
+    stock = catalog_stock_totals(caller=caller, sku_ids=ids)
+    return {
+        code: SkuFact(
+            code=code,
+            sku_id=pk,
+            product_id=product_id,
+            prices=tuple((p.amount, p.price_list.currency) for p in prices[pk]),
+            stock_total=stock[pk],
+        )
+        for pk, code, product_id in rows
+    }
+
+
+def price_list_names(*, caller: Caller) -> str:
+    return ", ".join(f"{p.name}" for p in price_lists_for(caller=caller).order_by("name")) or "none"
+
+
+def _live_leaves() -> QuerySet[Chunk]:
+    return Chunk.objects.filter(retired_at__isnull=True, is_leaf=True).select_related("product")
+
+
+def document_chunks(*, caller: Caller, slug: str) -> list[Chunk] | None:
+    """Return the live passages of the caller's document `slug` in reading order; None if it cannot see one."""
+    if not is_key(slug, SLUG_RE, SLUG_MAX):
+        return None
+    document = documents_visible(caller=caller).filter(slug=slug).first()
+    if document is None:
+        return None
+    chunks = _live_leaves().filter(tenant_id=caller.tenant.pk, source_kind=SourceKind.DOCUMENT, source_id=document.pk)
+    return list(chunks.order_by("ordinal")[:TARGET_CHUNKS_MAX])
+
+
+def product_review_chunks(*, caller: Caller, handle: str) -> list[Chunk] | None:
+    """Return the live passages of the reviews of the caller's product `handle`; None if it cannot see one."""
+    product = products_visible(caller=caller).filter(handle=handle).first() if is_key(handle, SLUG_RE, 120) else None
+    if product is None:
+        return None
+    reviews = documents_visible(caller=caller).filter(product=product, kind=DocumentKind.REVIEW).values("pk")
+    chunks = _live_leaves().filter(tenant_id=caller.tenant.pk, source_kind=SourceKind.DOCUMENT, source_id__in=reviews)
+    return list(chunks.order_by("source_id", "ordinal")[:TARGET_CHUNKS_MAX])
+
+
+def product_chunks(*, caller: Caller, handle: str, locale: str | None = None) -> list[Chunk] | None:
+    """Return the live catalog passages of the caller's product `handle` (product first, then its SKUs)."""
+    product = products_visible(caller=caller).filter(handle=handle).first() if is_key(handle, SLUG_RE, 120) else None
+    if product is None:
+        return None
+    skus = skus_visible(caller=caller).filter(product=product).values("pk")
+    chunks = (
+        _live_leaves()
+        .filter(tenant_id=caller.tenant.pk)
+        .filter(
+            Q(source_kind=SourceKind.PRODUCT, source_id=product.pk) | Q(source_kind=SourceKind.SKU, source_id__in=skus)
+        )
+    )
+    if locale:
+        chunks = chunks.filter(Q(locale=locale) | Q(source_kind=SourceKind.SKU))
+    return list(chunks.order_by("source_kind", "source_id", "ordinal")[:TARGET_CHUNKS_MAX])

@@ -1,0 +1,66 @@
+"""The answer cache: hits are recorded, and an edit to a cited source invalidates the answers that cited it."""
+
+import pytest
+
+from assistant.services import answer_cache
+from governance.models import AnswerRecord
+from knowledge.models import Chunk
+from knowledge.services.policies import policy_update
+from tests.worker import wait_until
+
+QUESTION = {"question": "How long do I have to return an item?"}
+
+
+def _ask(shop):
+    return shop.retail.post("/ai/v1/chat", QUESTION, format="json").json()
+
+
+@pytest.mark.django_db
+def test_answer_cache__a_repeated_question_is_a_recorded_hit(shop):
+    first, second = _ask(shop), _ask(shop)
+
+    assert not first["cache_hit"] and second["cache_hit"]
+    assert second["answer"] == first["answer"] and second["verdict"] == first["verdict"]
+    records = AnswerRecord.objects.filter(tenant=shop.tenant).order_by("created_at")
+    assert [r.cache_hit for r in records] == [False, True]
+    assert records[1].provider == "extractive"
+    assert records[1].citations.count() == records[0].citations.count() > 0
+
+
+@pytest.mark.django_db
+def test_answer_cache__another_customer_group_does_not_share_entries(shop):
+    _ask(shop)
+
+    body = shop.b2b.post("/ai/v1/chat", QUESTION, format="json").json()
+
+    assert not body["cache_hit"]
+
+
+@pytest.mark.django_db
+def test_answer_cache__retiring_a_cited_chunk_invalidates_the_entry(shop, django_capture_on_commit_callbacks):
+    _ask(shop)
+    cited = Chunk.objects.filter(source_kind="policy", source_key="returns-eu", retired_at__isnull=True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer_cache.answer_cache_invalidate_chunks(list(cited.values_list("pk", flat=True)))
+
+    assert not _ask(shop)["cache_hit"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answer_cache__an_edit_to_a_cited_policy_changes_the_next_answer(shop, live_worker):
+    assert "30 days" in _ask(shop)["answer"]
+    assert _ask(shop)["cache_hit"]
+    policy = shop.policies["returns-eu"]
+
+    policy_update(policy, body=policy.current_version.body.replace("30 days", "45 days"))  # the worker re-indexes
+    wait_until(
+        lambda: Chunk.objects.filter(source_key="returns-eu", source_version=2, retired_at__isnull=True).exists(),
+        timeout=60,
+        message="the worker to index version 2",
+    )
+
+    body = _ask(shop)
+    assert not body["cache_hit"]
+    assert "45 days" in body["answer"] and "30 days" not in body["answer"]
+    assert body["citations"][0]["citation_id"].startswith("policy:returns-eu@2#")
