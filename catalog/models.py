@@ -29,6 +29,8 @@ class Tenant(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # Granted per tenant (django-guardian object permissions) to compliance reviewers.
+        permissions = [("review_records", "Can review the tenant's retained answer records")]
 
     def __str__(self):
         return self.name

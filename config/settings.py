@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "guardian",
     "catalog",
     "knowledge",
     "assistant",
@@ -142,6 +143,18 @@ SEARCH_RANKING = {
 # A sentence-transformers CrossEncoder directory; when set, it re-scores the fused top results.
 RERANKER_MODEL = os.environ.get("RERANKER_MODEL", "")
 RERANKER_DEPTH = int(os.environ.get("RERANKER_DEPTH", "50"))  # candidates the cross-encoder reads per query
+
+# Object permissions: compliance reviewers hold `catalog.review_records` on the tenants they review.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+ANONYMOUS_USER_NAME = None  # no guardian anonymous user: every reviewer signs in
+
+# Governance. PII_VAULT_KEY: a Fernet key (32 url-safe base64 bytes) encrypting PII tokens at rest;
+# required outside debug (a fixed development key is used in debug and tests only).
+PII_VAULT_KEY = os.environ.get("PII_VAULT_KEY", "")
+RETENTION_PURGE_EVERY_S = env_float("RETENTION_PURGE_EVERY_S", 3600.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -2,11 +2,24 @@ import hashlib
 import secrets
 import uuid
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from catalog.models import CustomerGroup, Tenant
 
 KEY_PREFIX_LEN = 8
+
+
+class Scope(models.TextChoices):
+    CATALOG_READ = "catalog:read", "Read the catalog, policies, documents and search"
+    AI_CHAT = "ai:chat", "Ask the assistant (/ai/v1)"
+    RECORDS_READ = "records:read", "Read the tenant's answer records"
+    RECORDS_EXPORT = "records:export", "Export the tenant's answer records"
+
+
+def default_scopes() -> list[str]:
+    return [Scope.CATALOG_READ, Scope.AI_CHAT]  # a storefront key; records scopes are granted explicitly
 
 
 def hash_key(raw: str) -> str:
@@ -26,6 +39,7 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=default_scopes, blank=True, help_text="What the key may call.")
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -91,10 +105,15 @@ class AnswerRecord(models.Model):
     cache_hit = models.BooleanField(default=False)
     content_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Tamper evidence: the tenant's chain. record_hash = sha256(prev_hash, chain_seq, content_hash).
+    chain_seq = models.BigIntegerField(null=True, blank=True, editable=False)
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    record_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["tenant", "-created_at"], name="answer_tenant_recent")]
+        constraints = [models.UniqueConstraint(fields=["tenant", "chain_seq"], name="answer_chain_seq")]
 
     def __str__(self):
         return f"{self.capability} {self.created_at:%Y-%m-%d %H:%M} {self.verdict}"
@@ -136,3 +155,136 @@ class AnswerCitation(models.Model):
 
     def __str__(self):
         return f"[{self.number}] {self.citation_id}"
+
+
+# Retention, legal holds, audit (issue 5) ------------------------------------------------------------------
+
+
+class RecordClass(models.TextChoices):
+    ANSWERS = "answers", "Answers"
+    CONVERSATIONS = "conversations", "Conversations"
+    FEEDBACK = "feedback", "Feedback"
+    AUDIT = "audit", "Audit log"
+
+
+class RetentionPolicy(models.Model):
+    """How long a tenant keeps one class of records; the purge task deletes older ones not under a hold."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="retention_policies")
+    record_class = models.CharField(max_length=20, choices=RecordClass.choices)
+    retain_days = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(36_500)],
+        help_text="Days a record is kept after it is made.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "retention policies"
+        constraints = [models.UniqueConstraint(fields=["tenant", "record_class"], name="retention_one_per_class")]
+
+    def __str__(self):
+        return f"{self.tenant}: {self.get_record_class_display()} {self.retain_days} days"
+
+
+class LegalHold(models.Model):
+    """A matter's hold over a tenant's records, optionally narrowed; held records cannot change or go."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="legal_holds")
+    matter = models.CharField(max_length=200)
+    reason = models.TextField()
+    customer_group = models.ForeignKey(
+        CustomerGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Only this customer group's records (empty: every customer).",
+    )  # fmt: skip
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="Only records made with this key (a storefront or agent user).",
+    )  # fmt: skip
+    date_from = models.DateTimeField(null=True, blank=True)
+    date_to = models.DateTimeField(null=True, blank=True)
+    text_query = models.CharField(
+        max_length=200, blank=True, help_text="Only records whose question or answer contains this text."
+    )
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at"]
+        permissions = [("place_legalhold", "Can place and release legal holds")]
+
+    def __str__(self):
+        return f"{self.matter} ({'released' if self.released_at else 'active'})"
+
+
+class AuditEvent(models.Model):
+    """Who did what to which governed object; append-only (a trigger refuses updates and deletes)."""
+
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=40, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
+
+
+class PurgeRun(models.Model):
+    """One retention purge: what it removed, per class, with the removed answers' chain hashes."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    record_class = models.CharField(max_length=20, choices=RecordClass.choices)
+    cutoff = models.DateTimeField()
+    purged = models.PositiveIntegerField(default=0)
+    skipped_held = models.PositiveIntegerField(default=0)
+    removed = models.JSONField(default=list, blank=True, help_text="[[id, chain_seq, record_hash], ...]")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.record_class}: {self.purged} purged"
+
+
+class PiiToken(models.Model):
+    """A reversible PII token: the value encrypted at rest (Fernet, key from PII_VAULT_KEY)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=20)
+    value_digest = models.CharField(max_length=64, help_text="HMAC of the value: one token per value and tenant.")
+    ciphertext = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "value_digest"], name="pii_token_per_value")]
+        permissions = [("detokenize_piitoken", "Can reveal the values behind PII tokens")]
+
+    def __str__(self):
+        return self.token  # never the value
+
+
+class RatePlan(models.Model):
+    """A tenant's limits, enforced in Redis: over one, the API answers 429 naming it, with Retry-After."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="rate_plan")
+    name = models.CharField(max_length=60, default="standard")
+    requests_per_minute = models.PositiveIntegerField(default=600)
+    answers_per_day = models.PositiveIntegerField(default=10_000)
+    tokens_per_day = models.PositiveIntegerField(default=2_000_000)
+
+    def __str__(self):
+        return f"{self.tenant}: {self.name}"
