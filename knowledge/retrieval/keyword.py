@@ -58,6 +58,14 @@ _SQL = f"""
 _SQL_ALL = _SQL + "SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(k)s"
 _VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM scored s JOIN knowledge_chunk c ON c.id = s.chunk_id
     WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
+# First try: check visibility on the best `probe` chunks only (most callers see most chunks, so the top k
+# is almost always among them); only when fewer than k survive is every scored chunk checked.
+_PROBE_TAIL = """, top AS MATERIALIZED (
+        SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(probe)s
+    )
+    SELECT s.chunk_id, s.score FROM top s JOIN knowledge_chunk c ON c.id = s.chunk_id
+    WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
+PROBE_FACTOR, PROBE_MIN = 5, 500
 
 
 def chunk_search_keyword(
@@ -89,9 +97,16 @@ def chunk_search_keyword_ids(
     if not query.strip() or (locale is not None and locale not in TS_CONFIGS):
         return []
     params = {"tenant": tenant_id, "locale": locale, "query": query, "k": max(0, min(k, MAX_K)), "k1": k1, "b": b}
-    sql = _SQL_ALL
-    if visibility is not None:
-        sql, params = _SQL + _VISIBLE_TAIL.format(where=visibility.chunk_sql), visibility.where(params)
+    if visibility is None:
+        return _rows(_SQL_ALL, params)
+    params = visibility.where({**params, "probe": max(PROBE_MIN, PROBE_FACTOR * params["k"])})
+    rows = _rows(_SQL.rstrip() + _PROBE_TAIL.format(where=visibility.chunk_sql), params)
+    if len(rows) < params["k"]:
+        rows = _rows(_SQL + _VISIBLE_TAIL.format(where=visibility.chunk_sql), params)
+    return rows
+
+
+def _rows(sql: str, params: dict) -> list[tuple[int, float]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(cid, float(score)) for cid, score in cursor.fetchall()]
