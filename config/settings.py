@@ -155,6 +155,7 @@ ANONYMOUS_USER_NAME = None  # no guardian anonymous user: every reviewer signs i
 # required outside debug (a fixed development key is used in debug and tests only).
 PII_VAULT_KEY = os.environ.get("PII_VAULT_KEY", "")
 RETENTION_PURGE_EVERY_S = env_float("RETENTION_PURGE_EVERY_S", 3600.0)
+CELERY_BEAT_SCHEDULE["records-purge"] = {"task": "governance.tasks.records_purge", "schedule": RETENTION_PURGE_EVERY_S}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -268,3 +269,32 @@ for _name in {ASSISTANT_DEFAULT_PROVIDER, ASSISTANT_ESCALATE_TO, *ASSISTANT_ROUT
 ASSISTANT_CACHE_TTL_S = int(os.environ.get("ASSISTANT_CACHE_TTL_S", 3600))
 # Estimated cost per 1,000 tokens (prompt, completion) in USD, by provider name; unknown providers cost 0.
 ASSISTANT_COST_PER_1K = {"extractive": (0.0, 0.0)}
+
+# Governance: PII, logs, keys and rate plans (issue 5) ------------------------------------------------------
+# PII_VAULT_KEY (above): one or more Fernet keys, comma-separated (the first encrypts, all decrypt); required
+# outside debug (system check governance.E001); debug without it uses a public development key.
+# National phone numbers are read as numbers of these regions ("+" numbers need none).
+PII_PHONE_REGIONS = tuple(r.strip().upper() for r in os.environ.get("PII_PHONE_REGIONS", "DE,GB,US,FR").split(",") if r)
+# Every log record is scrubbed of PII and secrets (config/logfilters.py), in web processes and workers alike.
+LOGGING["filters"] = {"redact": {"()": "config.logfilters.RedactingFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact"]
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker keeps LOGGING above, filter included
+
+# A tenant without a RatePlan row gets these limits; each is enforced in Redis (governance/ratelimit.py).
+RATE_PLAN_DEFAULT = {
+    "name": "default",
+    "requests_per_minute": int(os.environ.get("RATE_DEFAULT_REQUESTS_PER_MINUTE", 600)),
+    "answers_per_day": int(os.environ.get("RATE_DEFAULT_ANSWERS_PER_DAY", 10_000)),
+    "tokens_per_day": int(os.environ.get("RATE_DEFAULT_TOKENS_PER_DAY", 2_000_000)),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["governance.ratelimit.RatePlanThrottle"]
+# The schema and its docs need a key or a session like every other endpoint (only /healthz is open).
+SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["governance.permissions.HasKeyOrSession"]
+
+if not DEBUG:
+    # TLS ends at the proxy (SECURE_PROXY_SSL_HEADER above); load balancers probe /healthz over plain HTTP.
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)

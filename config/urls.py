@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -14,5 +15,6 @@ urlpatterns = [
     path("api/v1/", include("knowledge.urls")),
     path("api/v1/", include("governance.urls")),
     path("ai/v1/", include("assistant.urls")),
-    path("", storefront_demo, name="storefront-demo"),
+    # The demo page lists the demo keys: only for signed-in users, like everything but /healthz.
+    path("", login_required(storefront_demo, login_url="admin:login"), name="storefront-demo"),
 ]

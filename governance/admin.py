@@ -4,13 +4,21 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from governance.models import AnswerCitation, AnswerClaim, AnswerRecord, ApiKey, hash_key
+from governance import admin_review  # noqa: F401 - registers the compliance admins (records, holds, audit)
+from governance.models import ApiKey, Scope, default_scopes, hash_key
 
 
 class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=default_scopes,
+        help_text="What the key may call; records scopes are for compliance tools, not storefronts.",
+    )
+
     class Meta:
         model = ApiKey
-        fields = ("tenant", "customer_group", "name")
+        fields = ("tenant", "customer_group", "name", "scopes")
 
     def clean(self):
         cleaned = super().clean()
@@ -49,7 +57,7 @@ def api_keys_revoke(queryset) -> int:
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ("name", "prefix", "tenant", "customer_group", "status", "created_at", "last_used_at")
+    list_display = ("name", "prefix", "tenant", "customer_group", "scope_list", "status", "created_at", "last_used_at")
     list_filter = ("tenant", RevokedFilter)
     list_select_related = ("tenant", "customer_group__tenant")
     search_fields = ("name", "prefix")
@@ -58,6 +66,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return (*self.readonly_fields, "tenant") if obj is not None else ()
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj):
+        return ", ".join(obj.scopes or ()) or "none"
 
     @admin.display(description="status", ordering="revoked_at")
     def status(self, obj):
@@ -76,53 +88,3 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         count = api_keys_revoke(queryset)
         self.message_user(request, f"Revoked {count} key{'s' if count != 1 else ''}; requests with them now get 401.")
-
-
-class AnswerClaimInline(admin.TabularInline):
-    model = AnswerClaim
-    fields = ("ordinal", "status", "text", "reasons")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-class AnswerCitationInline(admin.TabularInline):
-    model = AnswerCitation
-    fields = ("number", "citation_id", "claim", "chunk")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AnswerRecord)
-class AnswerRecordAdmin(admin.ModelAdmin):
-    """Answers as served, with their claims and the chunk versions cited: for review, never edited here."""
-
-    list_display = ("created_at", "tenant", "capability", "verdict", "provider", "cache_hit", "short_question")
-    list_filter = ("verdict", "capability", "cache_hit", "tenant")
-    list_select_related = ("tenant",)
-    search_fields = ("question", "answer")
-    date_hierarchy = "created_at"
-    inlines = (AnswerClaimInline, AnswerCitationInline)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in AnswerRecord._meta.fields]
-
-    @admin.display(description="question")
-    def short_question(self, obj):
-        return obj.question[:80]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # retention and legal holds decide (issue 5)

@@ -288,3 +288,18 @@ class RatePlan(models.Model):
 
     def __str__(self):
         return f"{self.tenant}: {self.name}"
+
+
+class ChainHead(models.Model):
+    """The last link of a tenant's answer chain: shows a removed tail, and survives purging every record.
+
+    Written only by answer_record_create under the tenant's chain lock; a trigger lets `seq` only grow by one.
+    """
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    seq = models.BigIntegerField()
+    record_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.tenant_id}: {self.seq}"

@@ -17,7 +17,7 @@ from django.urls import reverse
 from assistant.models import PromptTemplate, PromptTemplateVersion
 from assistant.services.templates import prompt_template_current
 from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
-from governance.models import AnswerRecord, ApiKey
+from governance.models import AnswerRecord, ApiKey, AuditEvent, LegalHold, PurgeRun, RatePlan, RetentionPolicy
 from knowledge.models import Chunk, Document, DocumentVersion, EmbeddingSpace, Policy, PolicyVersion, RankingProfile
 from knowledge.retrieval.rerank import Ranking
 from knowledge.services.ranking import ranking_profile_publish
@@ -25,7 +25,7 @@ from knowledge.services.spaces import embedding_space_create
 from tests import factories
 
 # Derived or immutable rows: the add page is refused.
-READ_ONLY = {Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord}
+READ_ONLY = {Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun}
 
 
 def admin_url(obj_or_model, view: str, *args) -> str:
@@ -151,7 +151,23 @@ def _samples(editor: User) -> dict:
     answer = AnswerRecord.objects.create(
         tenant=tenant, capability="chat", locale="en", question="Hi?", verdict="abstained"
     )
+    # Governance rows are shown per reviewed tenant (django-guardian); the editor reviews the sample's.
+    from django.utils import timezone
+    from guardian.shortcuts import assign_perm
+
+    from governance.audit import audit_record
+    from governance.holds import legal_hold_place
+    from governance.retention import retention_policy_set
+
+    assign_perm("catalog.review_records", editor, tenant)
+    hold = legal_hold_place(tenant=tenant, matter="Smoke v. Test", reason="Sample", placed_by=editor, text_query="zz")
+    retention = retention_policy_set(tenant=tenant, record_class="answers", retain_days=30, actor=editor)
     return {
+        LegalHold: hold,
+        RetentionPolicy: retention,
+        AuditEvent: audit_record(action="sample.event", tenant=tenant),
+        PurgeRun: PurgeRun.objects.create(tenant=tenant, record_class="answers", cutoff=timezone.now()),
+        RatePlan: RatePlan.objects.create(tenant=tenant),
         PromptTemplate: prompt.template,
         PromptTemplateVersion: prompt,
         AnswerRecord: answer,

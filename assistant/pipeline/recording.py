@@ -1,12 +1,18 @@
-"""AnswerRecorder: write the answer record (inputs, prompt, versions, evidence, verdict, cost, timings)."""
+"""AnswerRecorder: write the answer record (inputs, prompt, versions, evidence, verdict, cost, timings).
+
+The record keeps PII as vault tokens only (question, history, prompt, draft, answer, claims, unconfirmed):
+revealing them is the separate, audited `governance.detokenize_piitoken` permission.
+"""
 
 from decimal import Decimal
 
 from django.conf import settings
 
+from assistant.pipeline.redaction import retained_claims, retained_text
 from assistant.pipeline.types import Draft, Guarded, Prompt, Retrieved, Verified
 from governance.authentication import Caller
 from governance.models import AnswerRecord
+from governance.ratelimit import tokens_consume
 from governance.services import answer_record_create
 
 
@@ -36,8 +42,13 @@ class AnswerRecorder:
             for p in (retrieved.passages if retrieved else ())
         ]
         versions = retrieved.versions if retrieved else {}
-        return answer_record_create(
-            claims=verified.claims,
+        tenant = caller.tenant
+
+        def kept(text: str) -> str:
+            return retained_text(tenant, text)
+
+        record = answer_record_create(
+            claims=retained_claims(tenant, verified.claims),
             citations=verified.citations,
             tenant=caller.tenant,
             customer_group=caller.customer_group,
@@ -45,9 +56,9 @@ class AnswerRecorder:
             capability=ask.capability,
             conversation_id=ask.conversation_id,
             locale=guarded.locale,
-            question=guarded.question or (f"{ask.target_kind}:{ask.target}" if ask.target else ""),
-            history=[{"role": t.role, "content": t.content} for t in ask.history],
-            prompt=f"{request.system}\n\n{request.prompt}" if request else "",
+            question=kept(guarded.question) or (f"{ask.target_kind}:{ask.target}" if ask.target else ""),
+            history=[{"role": t.role, "content": kept(t.content)} for t in ask.history],
+            prompt=kept(f"{request.system}\n\n{request.prompt}") if request else "",
             template_version=prompt.template_version if prompt else None,
             embedding_space=versions.get("embedding_space", ""),
             reranker_version=versions.get("reranker", ""),
@@ -57,14 +68,17 @@ class AnswerRecorder:
             risk=guarded.risk,
             confidence=retrieved.confidence if retrieved else 0.0,
             retrieved=retrieved_rows,
-            draft=draft.text,
-            answer=verified.answer,
+            draft=kept(draft.text),
+            answer=kept(verified.answer),
             output=verified.output,
             verdict=verified.verdict,
-            unconfirmed=list(verified.unconfirmed),
+            unconfirmed=[kept(u) for u in verified.unconfirmed],
             latency_ms={k: round(v, 2) for k, v in latency_ms.items()},
             prompt_tokens=draft.prompt_tokens,
             completion_tokens=draft.completion_tokens,
             cost_estimate=cost_estimate(draft) if not draft.cache_hit else Decimal(0),
             cache_hit=draft.cache_hit,
         )
+        if not draft.cache_hit:  # a cached draft cost no tokens now
+            tokens_consume(tenant_id=tenant.pk, tokens=record.prompt_tokens + record.completion_tokens)
+        return record

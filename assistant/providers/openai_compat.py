@@ -27,6 +27,8 @@ ERROR_EXCERPT = 200  # characters of a server's error message kept in ProviderEr
 class OpenAICompatProvider:
     """Call `{base_url}/chat/completions`; `base_url` ends with the API version, e.g. `http://host:8000/v1`."""
 
+    external = True  # prompts leave this machine: the router sends them with PII tokenized
+
     def __init__(
         self,
         *,

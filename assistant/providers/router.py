@@ -17,6 +17,10 @@ client may already hold verified sentences of that draft, and splicing another p
 would make one answer of two; so a mid-stream failure counts against the breaker and is raised to the
 pipeline as ProviderError, which ends the answer with what it has verified so far. The returned
 TextStream tells, once iterated, which provider and model produced it and the token counts.
+
+PII: a provider that sends prompts off the machine (`external`) gets the request with every PII value
+replaced by the tenant's vault token (`assistant/pipeline/redaction.py`), and its draft comes back with this
+request's own values restored. If tokenizing fails, nothing is sent: the fallback answers.
 """
 
 import dataclasses
@@ -30,6 +34,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
+from assistant.pipeline import redaction
 from assistant.providers.base import Completion, Provider, ProviderError, ProviderRequest, Route
 from assistant.providers.breakers import CircuitBreaker
 from assistant.providers.bulkheads import Bulkhead
@@ -184,17 +189,19 @@ def complete(decision: Route, request: ProviderRequest, *, tenant_id: int) -> Co
     backup = fallback()
     if primary.name == backup.name:
         return primary.complete(request)
+    outbound, refusal = _redacted(primary, request, tenant_id)
     guard = _Guard(primary, tenant_id)
-    refusal = guard.enter()
+    refusal = refusal or guard.enter()
     if refusal is None:
+        sent, mapping = outbound
         try:
-            completion = primary.complete(request)
+            completion = primary.complete(sent)
         except ProviderError as exc:
             guard.failed()
             refusal = str(exc)
         else:
             guard.succeeded()
-            return completion
+            return redaction.completion_restore(completion, mapping)
         finally:
             guard.exit()
     logger.info("provider %s not used, answering from %s: %s", primary.name, backup.name, refusal)
@@ -210,6 +217,17 @@ def stream(decision: Route, request: ProviderRequest, *, tenant_id: int) -> Text
     return TextStream(
         primary.name, primary.model, lambda out: _guarded_deltas(primary, backup, request, tenant_id, out)
     )
+
+
+def _redacted(primary: Provider, request: ProviderRequest, tenant_id) -> tuple[tuple, str | None]:
+    """Return ((request to send, {token: value}), None), or (None, why nothing may be sent)."""
+    if not redaction.leaves_premises(primary):
+        return (request, {}), None
+    try:
+        return redaction.request_redact(request, tenant_id=tenant_id), None
+    except Exception as exc:  # noqa: BLE001 - whatever failed, an unredacted prompt must not leave
+        logger.error("PII tokenization failed; %s not called: %s", primary.name, type(exc).__name__)
+        return None, f"PII tokenization failed ({type(exc).__name__}); the prompt was not sent"
 
 
 def _routed(decision: Route) -> Provider:
@@ -244,12 +262,14 @@ def _relay(deltas: Iterator[str], out: TextStream) -> Iterator[str]:
 def _guarded_deltas(
     primary: Provider, backup: Provider, request: ProviderRequest, tenant_id, out: TextStream
 ) -> Iterator[str]:
+    outbound, refusal = _redacted(primary, request, tenant_id)
     guard = _Guard(primary, tenant_id)
-    refusal = guard.enter()
+    refusal = refusal or guard.enter()
     if refusal is None:
+        sent, mapping = outbound
         deltas = None
         try:
-            deltas = primary.stream(request)
+            deltas = primary.stream(sent)
             first = next(deltas, None)
         except ProviderError as exc:
             guard.failed()
@@ -257,7 +277,7 @@ def _guarded_deltas(
             _close(deltas)
             refusal = str(exc)
         else:
-            yield from _rest_of_stream(guard, deltas, first, out)
+            yield from _rest_of_stream(guard, deltas, first, out, redaction.StreamRestorer(mapping))
             return
     logger.info("provider %s not used, streaming from %s: %s", primary.name, backup.name, refusal)
     out.provider, out.model = backup.name, backup.model
@@ -265,17 +285,26 @@ def _guarded_deltas(
     yield from _relay(backup.stream(request), out)
 
 
-def _rest_of_stream(guard: _Guard, deltas: Iterator[str], first: str | None, out: TextStream) -> Iterator[str]:
-    """Yield the first delta and the rest, renewing the slot; a failure now is the pipeline's to handle."""
+def _rest_of_stream(
+    guard: _Guard, deltas: Iterator[str], first: str | None, out: TextStream, restorer: "redaction.StreamRestorer"
+) -> Iterator[str]:
+    """Yield the first delta and the rest (PII restored), renewing the slot; a failure now is the pipeline's."""
     sent = 0
     try:
         if first is not None:
             sent += len(first)
-            yield first
+            restored = restorer.feed(first)
+            if restored:
+                yield restored
             for delta in deltas:
                 guard.renew()
                 sent += len(delta)
-                yield delta
+                restored = restorer.feed(delta)
+                if restored:
+                    yield restored
+            rest = restorer.flush()
+            if rest:
+                yield rest
     except ProviderError as exc:
         guard.failed()
         out.extra["failed_after_chars"] = sent

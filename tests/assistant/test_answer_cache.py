@@ -64,3 +64,34 @@ def test_answer_cache__an_edit_to_a_cited_policy_changes_the_next_answer(shop, l
     assert not body["cache_hit"]
     assert "45 days" in body["answer"] and "30 days" not in body["answer"]
     assert body["citations"][0]["citation_id"].startswith("policy:returns-eu@2#")
+
+
+@pytest.mark.django_db
+def test_answer_cache__a_draft_is_served_only_while_routing_points_at_its_provider(shop, settings):
+    from tests.assistant.fake_openai import FakeOpenAI, provider_config
+
+    extractive = [_ask(shop), _ask(shop)]
+    assert extractive[1]["cache_hit"] and extractive[1]["provider"] == "extractive"
+    with FakeOpenAI() as llm:
+        llm.reply("You can return items within 30 days of delivery [1].")
+        settings.ASSISTANT_PROVIDERS = {
+            **settings.ASSISTANT_PROVIDERS,
+            "llm-cache": provider_config(llm, name="llm-cache"),
+        }
+        settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = "llm-cache"
+
+        rerouted = [_ask(shop), _ask(shop)]
+
+        settings.ASSISTANT_PROVIDERS = {
+            **settings.ASSISTANT_PROVIDERS, "llm-cache": provider_config(llm, name="llm-cache", model="bigger-model")
+        }  # fmt: skip
+        other_model = _ask(shop)
+        requests = [r.body["model"] for r in llm.chat_requests]
+    settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = "extractive"
+    back = _ask(shop)
+
+    assert (rerouted[0]["cache_hit"], rerouted[0]["provider"]) == (False, "llm-cache")  # not the extractive draft
+    assert (rerouted[1]["cache_hit"], rerouted[1]["provider"]) == (True, "llm-cache")
+    assert (other_model["cache_hit"], other_model["provider"]) == (False, "llm-cache")  # another model, another key
+    assert requests == ["fake-gpt", "bigger-model"]
+    assert (back["cache_hit"], back["provider"], back["answer"]) == (True, "extractive", extractive[0]["answer"])

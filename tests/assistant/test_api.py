@@ -234,7 +234,8 @@ def test_prompt_template__an_edit_publishes_a_new_version_that_answers_record(sh
     assert AnswerRecord.objects.get(pk=body["answer_id"]).prompt.endswith("Be brief.")
 
 
-def test_storefront_demo__page_lists_the_demo_keys_that_exist(client, shop):
+def test_storefront_demo__page_lists_the_demo_keys_that_exist(admin_client, shop):
+    client = admin_client  # the page is for signed-in users only
     from governance.models import ApiKey, hash_key
 
     ApiKey.objects.filter(prefix__in=["demo0001", "demo0003"]).delete()
@@ -251,7 +252,8 @@ def test_storefront_demo__page_lists_the_demo_keys_that_exist(client, shop):
     assert "text/event-stream" in html and "/ai/v1/chat" in html
 
 
-def test_schema__lists_the_assistant_and_citation_endpoints(client):
+def test_schema__lists_the_assistant_and_citation_endpoints(admin_client):
+    client = admin_client
     import yaml
 
     schema = yaml.safe_load(client.get("/api/schema/").content)

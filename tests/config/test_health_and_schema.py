@@ -64,7 +64,8 @@ def test_healthz__only_answers_get(client):
 # OpenAPI ----------------------------------------------------------------------------------------------------
 
 
-def test_schema__generates_and_lists_every_storefront_endpoint(client):
+def test_schema__generates_and_lists_every_storefront_endpoint(admin_client):
+    client = admin_client  # only /healthz is open; the schema needs a key or a session
     response = client.get("/api/schema/")
 
     assert response.status_code == 200
@@ -79,7 +80,8 @@ def test_schema__generates_and_lists_every_storefront_endpoint(client):
     assert {"page", "page_size"} <= product_params
 
 
-def test_schema__json_format_parses(client):
+def test_schema__json_format_parses(admin_client):
+    client = admin_client
     response = client.get("/api/schema/", {"format": "json"})
 
     assert response.status_code == 200
@@ -97,7 +99,8 @@ def test_schema__spectacular_validates_without_warnings():
 # Interactive docs -------------------------------------------------------------------------------------------
 
 
-def test_docs__serve_swagger_ui_from_local_static_files(client):
+def test_docs__serve_swagger_ui_from_local_static_files(admin_client):
+    client = admin_client
     response = client.get("/api/docs/")
 
     assert response.status_code == 200

@@ -99,11 +99,12 @@ def test_api_key__malformed_or_unknown_is_401(tenant, authorization, message):
     assert message in response.json()["detail"]
 
 
-def test_api_key__the_schema_and_docs_need_no_key():
-    client = APIClient()
+def test_api_key__the_schema_and_docs_need_a_key_or_a_session(tenant):
+    _, raw = factories.api_key(tenant)
 
-    assert client.get("/api/schema/").status_code == 200
-    assert client.get("/api/docs/").status_code == 200
+    assert APIClient().get("/api/schema/").status_code == 401
+    assert APIClient().get("/api/docs/").status_code == 401
+    assert factories.api_client(raw).get("/api/schema/").status_code == 200
 
 
 # Staff sessions ---------------------------------------------------------------------------------------------
