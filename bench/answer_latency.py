@@ -1,0 +1,330 @@
+"""Answer latency: end-to-end POST /ai/v1/chat on the demo catalog, extractive provider, real HTTP to gunicorn.
+
+Configurations: 1 and 8 concurrent clients, each cold (distinct questions, the answer cache emptied first)
+and cached (the same questions again). For each: client-side p50/p95/p99 and throughput, and the mean time
+per pipeline step as the server recorded it (AnswerRecord.latency_ms). Then, for the evidence, the retrieval
+legs timed one by one in this process on the same questions (one torch thread, as a web process uses).
+Own stack under var/bench-answer (Redis on 6393); the demo is seeded and indexed by a real worker on first use.
+Run: .venv/bin/python bench/answer_latency.py --out FILE.json
+"""
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+os.environ.setdefault("EMBEDDED_DIR", "var/bench-answer")
+os.environ.setdefault("EMBEDDED_REDIS_PORT", "6393")
+os.environ.setdefault("EMBEDDING_THREADS", "1")  # this process times retrieval legs as a web process runs them
+for _name in ("LLM_BASE_URL", "LLM_MODEL", "LOCAL_LM_PATH", "ASSISTANT_ROUTES", "ASSISTANT_DEFAULT_PROVIDER"):
+    os.environ.pop(_name, None)  # the extractive provider serves every request
+
+from _stack import Workers, percentile, run, setup_django, wait_until, write_report  # noqa: E402
+
+KEYS = {
+    "acme": "ck_demo0001_acme-retail-demo-key",
+    "education": "ck_demo0002_acme-retail-demo-key",
+    "trade": "ck_demo0003_boltwerk-industrial-demo-key",
+    "facilities": "ck_demo0004_boltwerk-industrial-demo-key",
+}
+# What shoppers and trade buyers ask the demo: specifications, compatibility, warranty, returns, shipping,
+# prices (retail and B2B lists), stock, German, and questions the catalog cannot answer (they abstain).
+QUESTIONS = [
+    ("acme", "What is the battery life of the Sonora Studio 410 Max headphones?"),
+    ("acme", "How heavy is the Orbi Slate 120 Pro tablet?"),
+    ("acme", "What refresh rate does the Lumora Arc 520 monitor have?"),
+    ("acme", "Which panel does the Vistaro Cinema 580 Lite TV use?"),
+    ("acme", "What is the PEGI rating of Kingdoms of Ash Deluxe?"),
+    ("acme", "Does the Orbi Edge 480 Plus smartphone support 5G?"),
+    ("acme", "What is the water tank capacity of the Brühwerk Barista 610 Max?"),
+    ("acme", "What CPU does the Lumora Zenith 320 Pro laptop have?"),
+    ("acme", "What is the output power of the Brennan Audio Rover 560 speaker?"),
+    ("acme", "What is the suction power of the Nordhaus Aero 610 Lite vacuum?"),
+    ("acme", "How much storage does the Nightjar Arcadia 280 console have?"),
+    ("acme", "What steel is the Stahlberg Classic chef's knife made of?"),
+    ("trade", "What torque does the Boltwerk Pro DX 200 Max drill have?"),
+    ("trade", "What is the cut depth of the Kaltwerk HKS 260 Max circular saw?"),
+    ("trade", "Is the Kaltwerk Multi Lubricant Spray flammable?"),
+    ("facilities", "What is the SNR of the Safeguard Silence 500 hearing protection?"),
+    ("facilities", "What is the load capacity of the Ferrox Heavy anchor?"),
+    ("trade", "Which battery fits the Boltwerk Pro DX 200 Max?"),
+    ("acme", "How many HDMI 2.1 ports does the Vistaro Cinema 580 Lite TV have?"),
+    ("acme", "Does the Sonora Studio 410 Max work with my phone over Bluetooth?"),
+    ("acme", "How long is the warranty on the Sonora Studio 410 Max headphones?"),
+    ("trade", "What is the warranty on the Boltwerk Pro DX 200 Max?"),
+    ("acme", "What does the warranty on the Lumora Zenith 320 Pro laptop cover?"),
+    ("acme", "How many days do I have to return an item in the EU?"),
+    ("acme", "How long does a refund take in the UK?"),
+    ("acme", "Can I return in-ear headphones after opening them?"),
+    ("trade", "What is the restocking fee for trade returns in the EU?"),
+    ("acme", "Who pays for return shipping?"),
+    ("acme", "What does standard shipping cost in the EU?"),
+    ("acme", "What does express shipping cost in the EU?"),
+    ("acme", "From what order value is shipping free in the UK?"),
+    ("trade", "From what order value is shipping free for trade customers in the UK?"),
+    ("acme", "How long does delivery take in Germany?"),
+    ("acme", "How much does the Lumora AirBook 550 Lite laptop cost?"),
+    ("education", "How much does the Lumora AirBook 550 Lite laptop cost?"),
+    ("trade", "How much does the Boltwerk Pro DX 200 Max drill cost?"),
+    ("facilities", "How much does the Safeguard Silence 500 hearing protection cost?"),
+    ("acme", "How much is the Orbi Slate 120 Pro tablet?"),
+    ("education", "What does the Sonora Studio 410 Max cost with the education discount?"),
+    ("acme", "What is the cheapest Vistaro TV?"),
+    ("acme", "Is the ACME-HPH0001-SAN in stock?"),
+    ("trade", "Is the BWK-SAW0001 in stock?"),
+    ("acme", "Is the Brühwerk Barista 610 Max available?"),
+    ("trade", "Do you have the Kaltwerk HKS 260 Max circular saw in stock?"),
+    ("acme", "Wie lange habe ich Zeit, einen Artikel zurückzugeben?"),
+    ("acme", "Wie lange ist die Garantie in Deutschland?"),
+    ("acme", "Welche Artikel sind von der Rückgabe ausgeschlossen?"),
+    ("trade", "Welches Drehmoment hat der Boltwerk Pro DX 200 Max?"),
+    ("acme", "Wie schwer ist das Orbi Slate 120 Pro Tablet?"),
+    ("acme", "Was kostet der Versand in Deutschland?"),
+    ("acme", "Do you sell hoverboards?"),
+    ("acme", "What is the return policy in Australia?"),
+    ("acme", "How much does the Lumora AirBook 9000 cost?"),
+    ("acme", "Do you ship to Mars?"),
+    ("acme", "What is the battery life of the Sonora Studio 999 headphones?"),
+    ("acme", "Is the ACME-ZZZ9999 in stock?"),
+    ("acme", "Can I pay with Bitcoin?"),
+    ("acme", "Who won the football world cup in 2014?"),
+    ("acme", "What is the return window in Canada?"),
+    ("education", "How much does the Brühwerk Barista 610 Max cost?"),
+    ("education", "What is the water tank capacity of the Brühwerk Barista 610 Max?"),
+    ("facilities", "What is the cut depth of the Kaltwerk HKS 260 Max circular saw?"),
+    ("trade", "What is the warranty in Japan?"),
+    ("trade", "Do you sell Sonora Studio headphones?"),
+    ("trade", "What is the price of ACME-HPH0001-SAN?"),
+]
+WARM_UP = [
+    ("acme", "What colours does the Sonora Studio 410 Max come in?"),
+    ("trade", "What voltage does the Boltwerk Pro DX 200 Max use?"),
+    ("acme", "Does the Lumora Arc 520 monitor have USB-C?"),
+    ("acme", "What is the screen size of the Orbi Slate 120 Pro?"),
+]  # loads the model and warms connections in every web process; never measured
+STEPS = ("guardrail", "retrieve", "rerank", "prompt", "cache", "synthesize", "verify", "record", "total")
+WEB_WORKERS_TIMEOUT_S = 180
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Client:
+    """One keep-alive HTTP connection, as a storefront backend holds one."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def ask(self, key: str, question: str) -> tuple[float, dict]:
+        body = json.dumps({"question": question})
+        headers = {"Authorization": f"Api-Key {KEYS[key]}", "Content-Type": "application/json"}
+        began = time.perf_counter()
+        try:
+            self.conn.request("POST", "/ai/v1/chat", body, headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()  # the server closed a kept-alive connection: reconnect once
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            began = time.perf_counter()
+            self.conn.request("POST", "/ai/v1/chat", body, headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        elapsed = time.perf_counter() - began
+        if response.status != 200:
+            raise SystemExit(f"POST /ai/v1/chat {question!r}: HTTP {response.status}: {data[:300]!r}")
+        return elapsed, json.loads(data)
+
+
+def run_config(port: int, questions: list[tuple[str, str]], clients: int) -> dict:
+    """Send every question once, over `clients` concurrent connections; return latencies and bodies."""
+    local = threading.local()
+
+    def one(item):
+        if not hasattr(local, "client"):
+            local.client = Client(port)
+        return local.client.ask(*item)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(one, questions))
+    wall = time.perf_counter() - began
+    return {"latencies": [r[0] for r in results], "bodies": [r[1] for r in results], "wall_s": wall}
+
+
+def flush_answer_cache() -> int:
+    from django.core.cache import cache
+
+    client = cache._cache.get_client()
+    keys = list(client.scan_iter(match="*asst:v1:answer:*", count=1000))
+    if keys:
+        client.delete(*keys)
+    return len(keys)
+
+
+def step_means(bodies: list[dict]) -> dict[str, float]:
+    """Mean milliseconds per pipeline step, from the answer records the server wrote."""
+    from governance.models import AnswerRecord
+
+    records = AnswerRecord.objects.filter(pk__in=[b["answer_id"] for b in bodies]).values_list("latency_ms", flat=True)
+    means = {}
+    for step in STEPS:
+        values = [timings[step] for timings in records if step in timings]
+        if values:
+            means[f"steps.{step}_ms"] = round(statistics.fmean(values), 1)
+    return means
+
+
+def figures_of(name: str, result: dict) -> dict:
+    ms = [v * 1000 for v in result["latencies"]]
+    bodies = result["bodies"]
+    out = {
+        f"{name}.requests": len(ms),
+        f"{name}.p50_ms": round(percentile(ms, 50), 1),
+        f"{name}.p95_ms": round(percentile(ms, 95), 1),
+        f"{name}.p99_ms": round(percentile(ms, 99), 1),
+        f"{name}.max_ms": round(max(ms), 1),
+        f"{name}.qps": round(len(ms) / result["wall_s"], 2),
+        f"{name}.cache_hits": sum(1 for b in bodies if b["cache_hit"]),
+    }
+    out |= {f"{name}.{key}": value for key, value in step_means(bodies).items()}
+    return out
+
+
+def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
+    """Time each part of `search()` on the same questions, in this process, sequentially (the evidence)."""
+    from assistant.pipeline.guardrails import InputGuardrail
+    from assistant.pipeline.types import Ask
+    from governance.authentication import Caller
+    from governance.models import ApiKey, hash_key
+    from knowledge import embedding
+    from knowledge.retrieval import search as search_module
+    from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
+    from knowledge.retrieval.keyword import chunk_search_keyword_ids
+    from knowledge.retrieval.search import candidate_rows, search
+    from knowledge.retrieval.visibility import visibility_for
+    from knowledge.selectors import chunk_search_vector_by
+    from knowledge.services.spaces import active_space
+
+    space = active_space()
+    path = embedding.model_path_for(space)
+    embedding.encode(path, ["warm up"])
+    callers = {}
+    for key, raw in KEYS.items():
+        api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(raw))
+        callers[key] = Caller(api_key.tenant, api_key.customer_group, api_key)
+    timings: dict[str, list[float]] = {}
+
+    def timed(name, call, *args, **kwargs):
+        began = time.perf_counter()
+        value = call(*args, **kwargs)
+        timings.setdefault(name, []).append((time.perf_counter() - began) * 1000)
+        return value
+
+    for key, question in questions:
+        caller = callers[key]
+        query = InputGuardrail().run(Ask("chat", question)).question
+        params = {"q": query, "page": 1, "page_size": 8}
+        visibility = timed("visibility", visibility_for, caller, params)
+        vector = timed("encode", embedding.encode, path, [query[: search_module.QUERY_EMBED_CHARS]])[0]
+        legs = {"tenant_id": caller.tenant.pk, "visibility": visibility}
+        timed("vector_leg", chunk_search_vector_by, vector=vector, k=search_module.VECTOR_K, locale=None,
+              space=space, **legs)  # fmt: skip
+        keyword = timed("keyword_leg", chunk_search_keyword_ids, query=query, k=search_module.KEYWORD_K, **legs)
+        timed("fuzzy_leg", chunk_search_fuzzy_ids, query=query, k=search_module.FUZZY_K, **legs)
+        timed("candidate_rows", candidate_rows, visibility, [cid for cid, _ in keyword])
+        timed("search_total", search, caller, params)
+    out = {}
+    for name, values in timings.items():
+        out[f"retrieval.{name}.mean_ms"] = round(statistics.fmean(values), 1)
+        out[f"retrieval.{name}.p95_ms"] = round(percentile(values, 95), 1)
+    return out
+
+
+def ensure_demo(env: dict) -> None:
+    from catalog.models import Tenant
+    from knowledge.indexable import PENDING
+    from knowledge.sources import SOURCES
+
+    if not Tenant.objects.filter(slug="acme-retail").exists():
+        run([sys.executable, "manage.py", "seed_demo"], env)
+    if any(spec.model.objects.filter(PENDING).exists() for spec in SOURCES.values()):
+        workers = Workers(env, "bench-answer").start()  # beat runs the sweep that enqueues the seeded rows
+        try:
+            wait_until(
+                lambda: not any(s.model.objects.filter(PENDING).exists() for s in SOURCES.values()), 1200, "indexing"
+            )
+        finally:
+            workers.stop()
+
+
+def start_web(env: dict, port: int):
+    from config import embedded, stack
+
+    log = open(embedded.data_dir() / "bench-answer-web.log", "ab")  # noqa: SIM115 - closed by stop_web
+    web = stack.spawn(stack.web_command(port), {**env, "LOG_LEVEL": "WARNING"}, log)
+
+    def up():
+        if web.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {web.returncode}; see {log.name}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return True
+        except OSError:
+            return False
+
+    wait_until(up, WEB_WORKERS_TIMEOUT_S, "gunicorn")
+    return web, log
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients of the concurrent configs")
+    args = parser.parse_args()
+    env = setup_django()
+    env = {k: v for k, v in env.items() if k != "EMBEDDING_THREADS"}  # config/wsgi.py sets it for web processes
+    ensure_demo(env)
+    from config import stack
+
+    port = free_port()
+    web, log = start_web(env, port)
+    figures: dict = {"questions": len(QUESTIONS), "cpus": os.cpu_count(), "web": "gunicorn gthread 2x4"}
+    figures["load_1m_before"] = round(os.getloadavg()[0], 2)
+    try:
+        flush_answer_cache()
+        run_config(port, WARM_UP * 4, args.clients)  # every web process loads its model and opens connections
+        results = {}
+        for clients in (1, args.clients):
+            flush_answer_cache()
+            results[f"cold_{clients}"] = run_config(port, QUESTIONS, clients)
+            results[f"cached_{clients}"] = run_config(port, QUESTIONS, clients)
+        figures["load_1m_after_http"] = round(os.getloadavg()[0], 2)
+    finally:
+        stack.stop([web])
+        log.close()
+    for name in ("cold_1", "cached_1", f"cold_{args.clients}", f"cached_{args.clients}"):
+        figures |= figures_of(name, results[name])
+    verdicts: dict[str, int] = {}
+    for body in results["cold_1"]["bodies"]:
+        verdicts[body["verdict"]] = verdicts.get(body["verdict"], 0) + 1
+    figures |= {f"cold_1.verdict.{v}": n for v, n in sorted(verdicts.items())}
+    figures |= profile_retrieval(QUESTIONS)
+    figures["load_1m_after"] = round(os.getloadavg()[0], 2)
+    write_report(figures, args.out)
+
+
+if __name__ == "__main__":
+    main()
