@@ -12,6 +12,17 @@ def _clean_test_redis():
     cache._cache.get_client().flushall()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_counters():
+    """Rate-plan counters live in Redis by tenant id; a flushed database may hand a later test the same id."""
+    from governance.ratelimit import KEY_PREFIX, redis_client
+
+    client = redis_client()
+    keys = list(client.scan_iter(f"{KEY_PREFIX}*", count=1_000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(scope="session")
 def worker(django_db_setup, django_db_blocker):
     """One real Celery worker (solo pool, embedded beat) for the session; tests may kill and restart it."""

@@ -3,6 +3,7 @@
 import hashlib
 import json
 
+from assistant.pipeline.screening import passage_screen
 from assistant.pipeline.types import Guarded, Prompt, Retrieved
 from assistant.providers.base import PromptPassage, ProviderRequest
 from assistant.selectors import SkuFact, catalog_facts, price_list_names
@@ -84,5 +85,5 @@ class PromptAssembler:
         elif chunk.source_kind == SourceKind.PRODUCT:
             lines = [fact_line(f, guarded.locale) for f in by_product.get(chunk.product_id, [])[:FACT_SKUS_PER_PRODUCT]]
         else:
-            return chunk.text
+            return passage_screen(chunk.text)  # editors' and customers' text: data, never instructions
         return "\n".join([chunk.text, *lines])

@@ -10,6 +10,7 @@ from assistant import selectors
 from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
 from assistant.text import content_terms, stem
 from governance.authentication import Caller
+from knowledge.models import SourceKind
 from knowledge.retrieval.search import search
 from knowledge.services.spaces import active_space
 
@@ -38,6 +39,25 @@ def coverage(question: str, passages: tuple[Passage, ...]) -> float:
     return sum(1 for t in terms if stem(t) in vocabulary) / len(terms)
 
 
+DOCS_PER_PRODUCT = 2  # reviews and manuals of one product among the passages: many cannot crowd out its specs
+POOL_FACTOR = 3  # search results read per passage kept, so the cap still leaves k passages
+
+
+def diversified(hits, k: int) -> list:
+    """Keep the best k hits with at most DOCS_PER_PRODUCT documents (reviews, manuals) per product."""
+    kept, docs = [], {}
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.source_kind == SourceKind.DOCUMENT and chunk.product_id:
+            docs[chunk.product_id] = docs.get(chunk.product_id, 0) + 1
+            if docs[chunk.product_id] > DOCS_PER_PRODUCT:
+                continue
+        kept.append(hit)
+        if len(kept) == k:
+            break
+    return kept
+
+
 class HybridRetriever:
     """Run the fused hybrid search for the question (and the previous user turn, for follow-ups)."""
 
@@ -50,16 +70,18 @@ class HybridRetriever:
         previous = [t.content for t in guarded.ask.history if t.role == "user"][-self.history_turns :]
         if previous and len(content_terms(query)) < 4:  # "and in black?" needs what came before
             query = f"{previous[-1]} {query}"
-        params = {**(filters or {}), "q": query[:500], "page": 1, "page_size": min(self.k, SEARCH_PAGE_MAX)}
+        size = min(self.k * POOL_FACTOR, SEARCH_PAGE_MAX)
+        params = {**(filters or {}), "q": query[:500], "page": 1, "page_size": size}
         if guarded.ask.locale and "locale" not in params:
             params["locale"] = guarded.ask.locale
         result = search(caller, params)
-        passages = tuple(Passage(hit.chunk, hit.score, dict(hit.legs)) for hit in result.hits)
+        hits = diversified(result.hits, self.k)
+        passages = tuple(Passage(hit.chunk, hit.score, dict(hit.legs)) for hit in hits)
         return Retrieved(
             passages=passages,
             confidence=coverage(guarded.question, passages),
             versions=_versions(getattr(result, "versions", {}) or {}),
-            hits=tuple(result.hits),
+            hits=tuple(hits),
             count=result.count,
         )
 

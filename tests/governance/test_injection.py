@@ -102,15 +102,6 @@ def _assert_no_leak(text: str, record: AnswerRecord, rival_token: str) -> None:
     assert not any(line in text for line in lines), text
 
 
-# Known gap (issue 5 item 6, open): passages are not yet screened. The extractive synthesizer quotes a planted
-# review sentence verbatim (hidden <span>/comment text and its payload included), and the planted reviews
-# outrank the product passage for a benign question, which then abstains instead of answering. The fix is a
-# passage step before synthesis (strip hidden HTML and zero-width text, drop sentences matching the
-# guardrail's injection patterns); until it lands these stay strict xfails so the gap cannot pass unnoticed.
-KNOWN_GAP = pytest.mark.xfail(strict=True, reason="passages are not screened for planted instructions yet")
-
-
-@KNOWN_GAP
 def test_injection__planted_attempts_change_no_verdict_and_leak_nothing(shop, rival):
     _, rival_token = rival
     own_token, _ = pii_tokenize(tenant=shop.tenant, text="jo@example.com")
@@ -128,7 +119,6 @@ def test_injection__planted_attempts_change_no_verdict_and_leak_nothing(shop, ri
         assert own_token not in after[question]["answer"]
 
 
-@KNOWN_GAP
 def test_injection__summaries_of_poisoned_reviews_leak_nothing(shop, rival):
     _, rival_token = rival
     _plant(shop)
