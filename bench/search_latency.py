@@ -27,7 +27,6 @@ import random
 import re
 import shutil
 import socket
-import string
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
+from _text import misspell
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # (main tenant's products, Redis port); every product has 4 SKUs; the second tenant has a twentieth as many.
@@ -350,23 +350,6 @@ def table_sizes() -> dict:
 
 
 # Measuring -----------------------------------------------------------------------------------------------------
-
-
-def misspell(text: str, rng: random.Random) -> str:
-    """Apply one or two edits (delete, insert, substitute, swap) to letters of the text."""
-    chars = list(text)
-    for _ in range(rng.choice((1, 2))):
-        i = rng.choice([k for k, c in enumerate(chars) if c.isalpha()])
-        edit = rng.choice(("delete", "insert", "substitute", "swap"))
-        if edit == "delete":
-            del chars[i]
-        elif edit == "insert":
-            chars.insert(i, rng.choice(string.ascii_lowercase))
-        elif edit == "substitute":
-            chars[i] = rng.choice([c for c in string.ascii_lowercase if c != chars[i].lower()])
-        elif i + 1 < len(chars):
-            chars[i], chars[i + 1] = chars[i + 1], chars[i]
-    return "".join(chars)
 
 
 def planned_queries(products: int, count: int, seed: int, filtered: bool) -> list[tuple[str, str]]:

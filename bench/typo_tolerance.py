@@ -8,31 +8,13 @@ Run: .venv/bin/python bench/typo_tolerance.py --out FILE.json
 
 import argparse
 import random
-import string
 import sys
 
 from _stack import Workers, run, setup_django, wait_until, write_report
+from _text import misspell
 
 TOP = 5
 CANDIDATES = 50  # chunks per leg: several chunks (SKUs, locales) can belong to one product
-
-
-def misspell(title: str, rng: random.Random) -> str:
-    """Apply one or two edits (delete, insert, substitute, swap) to letters of the title."""
-    chars = list(title)
-    for _ in range(rng.choice((1, 2))):
-        letters = [i for i, c in enumerate(chars) if c.isalpha()]
-        i = rng.choice(letters)
-        edit = rng.choice(("delete", "insert", "substitute", "swap"))
-        if edit == "delete":
-            del chars[i]
-        elif edit == "insert":
-            chars.insert(i, rng.choice(string.ascii_lowercase))
-        elif edit == "substitute":
-            chars[i] = rng.choice([c for c in string.ascii_lowercase if c != chars[i].lower()])
-        elif i + 1 < len(chars):
-            chars[i], chars[i + 1] = chars[i + 1], chars[i]
-    return "".join(chars)
 
 
 def products_of(hits) -> list[int]:
