@@ -44,10 +44,29 @@ def chunk_search_vector(
     )
 
 
+def chunk_search_vector_ids(
+    *, tenant_id: int, query: str, k: int, space: EmbeddingSpace | None, visibility: Visibility | None = None
+) -> list[tuple[int, float]]:
+    """Return (chunk id, cosine similarity) pairs, best first, without loading the chunks."""
+    if space is None or not query.strip():
+        return []
+    vector = embedding.encode(embedding.model_path_for(space), [query])[0]
+    rows = _nearest(tenant_id=tenant_id, vector=vector, k=k, locale=None, space=space, visibility=visibility)
+    return [(cid, 1.0 - distance) for cid, distance in rows]
+
+
 def chunk_search_vector_by(
     *, tenant_id: int, vector, k: int, locale: str | None, space: EmbeddingSpace, visibility: Visibility | None = None
 ):
     """Return the nearest visible chunks to `vector`; `visibility` (else tenant and locale) filters inside the scan."""
+    rows = _nearest(tenant_id=tenant_id, vector=vector, k=k, locale=locale, space=space, visibility=visibility)
+    chunks = Chunk.objects.in_bulk([r[0] for r in rows])
+    return [VectorHit(chunks[cid], dist) for cid, dist in rows if cid in chunks]
+
+
+def _nearest(
+    *, tenant_id: int, vector, k: int, locale: str | None, space: EmbeddingSpace, visibility: Visibility | None
+) -> list[tuple[int, float]]:
     dims = int(space.dimensions)
     if visibility is not None:
         where = visibility.chunk_sql
@@ -69,9 +88,7 @@ def chunk_search_vector_by(
         cursor.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    chunks = Chunk.objects.in_bulk([r[0] for r in rows])
-    return [VectorHit(chunks[cid], float(dist)) for cid, dist in rows if cid in chunks]
+        return [(cid, float(dist)) for cid, dist in cursor.fetchall()]
 
 
 def vector_literal(vector) -> str:

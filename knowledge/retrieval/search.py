@@ -23,7 +23,7 @@ from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
 from knowledge.retrieval.rerank import Candidate, freshness, rerankers_for
 from knowledge.retrieval.visibility import Visibility, visibility_for
-from knowledge.selectors import chunk_search_vector, ranking_for
+from knowledge.selectors import chunk_search_vector_ids, ranking_for
 from knowledge.services.spaces import active_space
 
 VECTOR_K, KEYWORD_K, FUZZY_K = 100, 100, 50  # fused pool of at most 250 candidates: enough for 5 pages of 50
@@ -72,12 +72,11 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     query, tenant_id = params["q"], caller.tenant.pk
     visibility = visibility_for(caller, params)
     ranking, space = ranking_for(tenant_id=tenant_id), active_space()
-    vector = {
-        hit.chunk.pk: hit.score
-        for hit in chunk_search_vector(
+    vector = dict(  # ids only: the page's chunks are loaded once, below
+        chunk_search_vector_ids(
             tenant_id=tenant_id, query=query[:QUERY_EMBED_CHARS], k=VECTOR_K, space=space, visibility=visibility
         )
-    }
+    )
     keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
     fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
     fused = dict(
