@@ -1,9 +1,10 @@
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 
 from knowledge.indexable import IndexedSource, content_hash_field, pending_index
 
@@ -148,6 +149,8 @@ class SKU(IndexedSource):
         indexes = [
             pending_index("sku_index_pending"),
             GinIndex(fields=["code"], opclasses=["gin_trgm_ops"], name="sku_code_trgm"),  # typos, partial codes
+            # code prefixes, any case: the fuzzy leg's first try for a code-shaped query
+            models.Index(F("tenant"), OpClass(Upper("code"), name="text_pattern_ops"), name="sku_code_prefix"),
         ]
 
     def __str__(self):

@@ -3,36 +3,71 @@
 It returns the live chunks of the matching products and SKUs, tenant filter inside the query.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.db import connection, transaction
 
 from knowledge.models import Chunk
 from knowledge.retrieval.visibility import Visibility
+from knowledge.services.postings import ts_config_sql
 
 WORD_SIMILARITY_THRESHOLD = 0.35  # one or two typos in a short title word still match; 0.6 (default) misses them
 QUERY_MAX_CHARS = 200  # titles and codes are short: a longer "query" is not a title
+# A whole title with a typo or two still shares most trigrams; a third-word threshold would let in every
+# title that shares two common words with the query (thousands at a million SKUs), each rechecked.
+LONG_WORD_SIMILARITY_THRESHOLD = 0.6
+TITLE_MAX_WORDS = 8  # a question of more words is not a misspelt title; its trigrams would only cost time
 MAX_K = 200
+# What a SKU code typed into a search box looks like: the characters catalog.models allows, one digit at
+# least (a lone word such as a misspelt brand is a title's, and would share trigrams with whole code ranges).
+CODE_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 # `{product}` and `{chunk}` are the caller's visibility (or the tenant alone): applied before each LIMIT,
-# so a selective filter still finds its k matches.
-_SQL = """
-    WITH products AS (
+# so a selective filter still finds its k matches. Titles and brands are matched by trigram similarity
+# when the query has at most TITLE_MAX_WORDS words, one of which the keyword index does not know (in any
+# of the tenant's locales): a query spelt as the catalog spells it is the keyword leg's, and its trigrams
+# would only recheck thousands of titles sharing a common word. Codes only for a one-token, code-shaped
+# query: first by prefix (a btree range on upper(code)); only when no code of the tenant starts so is the
+# trigram index asked for similar codes and codes containing the query.
+_SQL = f"""
+    WITH code_prefix AS MATERIALIZED (
+        SELECT %(code)s AND EXISTS (
+            SELECT 1 FROM catalog_sku x WHERE x.tenant_id = %(tenant)s AND upper(x.code) LIKE %(prefix)s
+        ) AS found
+    ), unknown AS MATERIALIZED (
+        SELECT %(titles)s AND NOT (SELECT found FROM code_prefix) AND coalesce(bool_and(EXISTS (
+            SELECT 1 FROM unnest(to_tsvector({ts_config_sql("s.locale")}, %(q)s)) AS u
+            WHERE NOT EXISTS (
+                SELECT 1 FROM knowledge_posting t
+                WHERE t.tenant_id = %(tenant)s AND t.locale = s.locale AND t.term = u.lexeme
+            )
+        )), true) AS some_word
+        FROM knowledge_keywordstats s WHERE s.tenant_id = %(tenant)s AND s.chunks > 0
+    ), products AS (
         SELECT p.id, greatest(word_similarity(%(q)s, p.title), similarity(%(q)s, p.brand)) AS score
         FROM catalog_product p
-        WHERE {product} AND (%(q)s <%% p.title OR p.brand %% %(q)s)
+        WHERE (SELECT some_word FROM unknown) AND {{product}} AND (%(q)s <%% p.title OR p.brand %% %(q)s)
         ORDER BY score DESC LIMIT %(k)s
-    ), skus AS (
+    ), prefixed AS MATERIALIZED (
+        SELECT s.id, greatest(similarity(%(q)s, s.code), 0.9) AS score
+        FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id
+        WHERE %(code)s AND s.tenant_id = %(tenant)s AND upper(s.code) LIKE %(prefix)s AND s.is_active AND {{product}}
+        ORDER BY upper(s.code) LIMIT %(k)s
+    ), resembling AS (
         SELECT s.id, greatest(similarity(%(q)s, s.code), CASE WHEN s.code ILIKE %(like)s THEN 0.9 ELSE 0 END) AS score
         FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id
-        WHERE s.tenant_id = %(tenant)s AND s.is_active AND {product} AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
+        WHERE %(code)s AND NOT (SELECT found FROM code_prefix)
+          AND s.tenant_id = %(tenant)s AND s.is_active AND {{product}} AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
         ORDER BY score DESC LIMIT %(k)s
     ), matched AS (
-        SELECT 'product' AS kind, id, score FROM products UNION ALL SELECT 'sku', id, score FROM skus
+        SELECT 'product' AS kind, id, score FROM products
+        UNION ALL SELECT 'sku', id, score FROM prefixed
+        UNION ALL SELECT 'sku', id, score FROM resembling
     )
     SELECT DISTINCT ON (c.id) c.id, m.score
     FROM matched m JOIN knowledge_chunk c ON c.source_kind = m.kind AND c.source_id = m.id
-    WHERE {chunk}
+    WHERE {{chunk}}
     ORDER BY c.id
 """
 _TENANT_PRODUCT = "p.tenant_id = %(tenant)s AND p.is_active"
@@ -61,14 +96,20 @@ def chunk_search_fuzzy_ids(
     query = " ".join(query.split())[:QUERY_MAX_CHARS]
     if len(query.strip(".,;:!?-_/\\'\"()[]{}")) < 2:
         return []  # trigram similarity needs a few characters
-    like = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    params = {"q": query, "like": like, "tenant": tenant_id, "k": min(k, MAX_K)}
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    params = {
+        "q": query, "like": f"%{escaped}%", "prefix": f"{escaped.upper()}%", "tenant": tenant_id,
+        "k": min(k, MAX_K), "titles": len(query.split()) <= TITLE_MAX_WORDS, "code": bool(CODE_RE.match(query)),
+    }  # fmt: skip
+    if not (params["titles"] or params["code"]):
+        return []
     sql = _SQL.format(product=_TENANT_PRODUCT, chunk=_TENANT_CHUNK)
     if visibility is not None:
         sql = _SQL.format(product=visibility.product_sql, chunk=visibility.chunk_sql)
         params = visibility.where(params)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {WORD_SIMILARITY_THRESHOLD}")
+        threshold = WORD_SIMILARITY_THRESHOLD if len(query.split()) <= 2 else LONG_WORD_SIMILARITY_THRESHOLD
+        cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {threshold}")
         cursor.execute(sql, params)
         rows = sorted(cursor.fetchall(), key=lambda row: (-row[1], row[0]))[: params["k"]]
     return [(cid, float(score)) for cid, score in rows]

@@ -48,3 +48,30 @@ def test_chunk_search_fuzzy__odd_queries_do_not_fail(catalog, query):
     tenant = catalog[0]
 
     assert isinstance(chunk_search_fuzzy(tenant_id=tenant.pk, query=query, k=5), list)
+
+
+def test_chunk_search_fuzzy__a_code_prefix_in_any_case_finds_its_skus_and_only_those(catalog):
+    tenant, _, drill, sku = catalog
+    lookalike = factories.sku(drill, code="XW-HD18-2AH")  # one letter off: similar, but not starting so
+    sources_index("sku", [lookalike.pk], drain=False)
+
+    hits = chunk_search_fuzzy(tenant_id=tenant.pk, query="bw-hd1", k=5)
+
+    assert {h.chunk.source_id for h in hits if h.chunk.source_kind == "sku"} == {sku.pk}
+
+
+def test_chunk_search_fuzzy__a_misspelt_code_without_prefix_match_is_found_by_similarity(catalog):
+    tenant, _, _, sku = catalog
+
+    hits = chunk_search_fuzzy(tenant_id=tenant.pk, query="BW-HD81-2AH", k=5)
+
+    assert any(h.chunk.source_kind == "sku" and h.chunk.source_id == sku.pk for h in hits)
+
+
+def test_chunk_search_fuzzy__a_long_question_is_not_matched_against_titles(catalog):
+    tenant, headphones, _, _ = catalog
+    title_words = "Sonora Wireles Headphones"  # one typo: the fuzzy leg's job
+
+    assert chunk_search_fuzzy(tenant_id=tenant.pk, query=title_words, k=5)
+    question = f"could you please tell me whether the {title_words} come with a carrying case"
+    assert chunk_search_fuzzy(tenant_id=tenant.pk, query=question, k=5) == []
