@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from governance.authentication import Caller
+from knowledge import selectors
 from knowledge.models import Chunk, ChunkEmbedding
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
@@ -36,7 +37,9 @@ def _product_chunks(product, vectors, space, offset, text="passage"):
     return chunks
 
 
-def test_vector_leg__a_category_filter_keeping_1_percent_returns_k_exact_rows(active_space):
+@pytest.mark.parametrize("exact_max", [selectors.EXACT_CATEGORY_MAX_PRODUCTS, 0], ids=["exact", "hnsw"])
+def test_vector_leg__a_category_filter_keeping_1_percent_returns_k_exact_rows(active_space, monkeypatch, exact_max):
+    monkeypatch.setattr(selectors, "EXACT_CATEGORY_MAX_PRODUCTS", exact_max)  # 0: the iterative HNSW scan
     rng = np.random.default_rng(11)
     tenant = factories.TenantFactory()
     common = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="common"))
@@ -56,6 +59,30 @@ def test_vector_leg__a_category_filter_keeping_1_percent_returns_k_exact_rows(ac
         agree += {h.chunk.pk for h in hits} == exact
 
     assert agree / 20 >= 0.95
+
+
+def test_vector_leg__a_small_category_is_searched_exactly_with_stock_checked_nearest_first(active_space):
+    from catalog.services import stock_set
+
+    rng = np.random.default_rng(5)
+    tenant = factories.TenantFactory()
+    category = factories.CategoryFactory(tenant=tenant, slug="lamps")
+    warehouse = factories.WarehouseFactory(tenant=tenant)
+    products, vectors = [], _unit(rng, 30)
+    for i in range(30):
+        product = factories.product(tenant, category)
+        stock_set(sku=factories.sku(product), warehouse=warehouse, quantity=i % 3)  # a third out of stock
+        products.append(product)
+    chunks = [_product_chunks(p, vectors[i : i + 1], active_space, 100 * i)[0] for i, p in enumerate(products)]
+    visibility = visibility_for(Caller(tenant, None), {"category": "lamps", "in_stock": True})
+    query = _unit(rng, 1)[0]
+
+    hits = chunk_search_vector_by(
+        tenant_id=tenant.pk, vector=query, k=K, locale=None, space=active_space, visibility=visibility
+    )
+
+    stocked = [i for i in np.argsort(-(vectors @ query)) if i % 3]
+    assert [h.chunk.pk for h in hits] == [chunks[i].pk for i in stocked[:K]]
 
 
 def test_keyword_leg__a_filter_returns_matches_that_rank_below_the_unfiltered_top_k(active_space):
