@@ -26,33 +26,32 @@ class VectorHit:
 
 
 def chunk_search_vector(
-    *,
-    tenant_id: int,
-    query: str,
-    k: int = 10,
-    locale: str | None = None,
-    space: EmbeddingSpace | None = None,
-    visibility: Visibility | None = None,
+    *, tenant_id: int, query: str, k: int = 10, locale: str | None = None, space: EmbeddingSpace | None = None
 ) -> list[VectorHit]:
     """Return the tenant's live leaf chunks nearest to `query` in the serving space (HNSW, iterative scan)."""
     space = space or active_space()
-    if space is None or not query.strip():
+    vector = _query_vector(query, space)
+    if vector is None:
         return []
-    vector = embedding.encode(embedding.model_path_for(space), [query])[0]
-    return chunk_search_vector_by(
-        tenant_id=tenant_id, vector=vector, k=k, locale=locale, space=space, visibility=visibility
-    )
+    return chunk_search_vector_by(tenant_id=tenant_id, vector=vector, k=k, locale=locale, space=space)
 
 
 def chunk_search_vector_ids(
     *, tenant_id: int, query: str, k: int, space: EmbeddingSpace | None, visibility: Visibility | None = None
 ) -> list[tuple[int, float]]:
     """Return (chunk id, cosine similarity) pairs, best first, without loading the chunks."""
-    if space is None or not query.strip():
+    vector = _query_vector(query, space)
+    if vector is None:
         return []
-    vector = embedding.encode(embedding.model_path_for(space), [query])[0]
     rows = _nearest(tenant_id=tenant_id, vector=vector, k=k, locale=None, space=space, visibility=visibility)
     return [(cid, 1.0 - distance) for cid, distance in rows]
+
+
+def _query_vector(query: str, space: EmbeddingSpace | None):
+    """Encode the query in the space's model; None when there is no space or nothing to encode."""
+    if space is None or not query.strip():
+        return None
+    return embedding.encode(embedding.model_path_for(space), [query])[0]
 
 
 def chunk_search_vector_by(

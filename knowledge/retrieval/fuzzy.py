@@ -80,11 +80,9 @@ class FuzzyHit:
     score: float
 
 
-def chunk_search_fuzzy(
-    *, tenant_id: int, query: str, k: int = 10, visibility: Visibility | None = None
-) -> list[FuzzyHit]:
+def chunk_search_fuzzy(*, tenant_id: int, query: str, k: int = 10) -> list[FuzzyHit]:
     """Return chunks of the tenant's products and SKUs whose title, brand or code resembles `query`."""
-    rows = chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=k, visibility=visibility)
+    rows = chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=k)
     chunks = Chunk.objects.in_bulk([cid for cid, _ in rows])
     return [FuzzyHit(chunks[cid], score) for cid, score in rows if cid in chunks]
 
@@ -103,10 +101,10 @@ def chunk_search_fuzzy_ids(
     }  # fmt: skip
     if not (params["titles"] or params["code"]):
         return []
-    sql = _SQL.format(product=_TENANT_PRODUCT, chunk=_TENANT_CHUNK)
-    if visibility is not None:
-        sql = _SQL.format(product=visibility.product_sql, chunk=visibility.chunk_sql)
-        params = visibility.where(params)
+    if visibility is None:
+        sql = _SQL.format(product=_TENANT_PRODUCT, chunk=_TENANT_CHUNK)
+    else:
+        sql, params = _SQL.format(product=visibility.product_sql, chunk=visibility.chunk_sql), visibility.where(params)
     with transaction.atomic(), connection.cursor() as cursor:
         threshold = WORD_SIMILARITY_THRESHOLD if len(query.split()) <= 2 else LONG_WORD_SIMILARITY_THRESHOLD
         cursor.execute(f"SET LOCAL pg_trgm.word_similarity_threshold = {threshold}")

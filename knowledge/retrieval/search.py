@@ -22,9 +22,9 @@ from knowledge.retrieval.fusion import reciprocal_rank_fusion
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
 from knowledge.retrieval.rerank import Candidate, freshness, rerankers_for
-from knowledge.retrieval.visibility import Visibility, visibility_for
+from knowledge.retrieval.visibility import PRICED, SKU_SCOPE, STOCKED, Visibility, visibility_for
 from knowledge.selectors import chunk_search_vector_ids, ranking_for
-from knowledge.services.spaces import active_space
+from knowledge.services.spaces import active_space, space_label
 
 VECTOR_K, KEYWORD_K, FUZZY_K = 100, 100, 50  # fused pool of at most 250 candidates: enough for 5 pages of 50
 QUERY_EMBED_CHARS = 2_000  # MiniLM reads 256 word pieces; more text only costs tokenizer time
@@ -92,7 +92,7 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     for step in steps:
         candidates = step.run(query, candidates)
     versions = {
-        "space": f"{space.name}#{space.pk}" if space else "",
+        "space": space_label(space),
         "ranking": f"v{ranking.version}",
         "reranker": "+".join(f"{step.name}@{step.version}" for step in steps),
     }
@@ -117,22 +117,17 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     return SearchResult(len(candidates), page, hits, _facets(rows.values()), versions)
 
 
-_SKUS_OF_CHUNK = "s.product_id = c.product_id AND s.is_active AND (c.source_kind <> 'sku' OR s.id = c.source_id)"
 _CANDIDATES_SQL = f"""
     SELECT c.id, c.product_id, cat.slug AS category_slug, p.brand, p.updated_at,
-           EXISTS (SELECT 1 FROM catalog_sku s JOIN catalog_stocklevel sl ON sl.sku_id = s.id
-                   WHERE {_SKUS_OF_CHUNK} AND sl.quantity > 0) AS in_stock,
-           (SELECT min(pr.amount) FROM catalog_sku s JOIN catalog_price pr ON pr.sku_id = s.id
-            WHERE {_SKUS_OF_CHUNK} AND pr.price_list_id = ANY(%(f_lists)s)
-              AND (%(f_low)s::numeric IS NULL OR pr.amount >= %(f_low)s)
-              AND (%(f_high)s::numeric IS NULL OR pr.amount <= %(f_high)s)) AS price,
+           {STOCKED.format(scope=SKU_SCOPE)} AS in_stock,
+           (SELECT min(pr.amount) {PRICED.format(scope=SKU_SCOPE)}) AS price,
            sk.margin, sk.conversion
     FROM knowledge_chunk c
     LEFT JOIN catalog_product p ON p.id = c.product_id
     LEFT JOIN catalog_category cat ON cat.id = p.category_id
     LEFT JOIN LATERAL (
         SELECT max(s.margin_rate) AS margin, max(s.conversion_rate) AS conversion
-        FROM catalog_sku s WHERE {_SKUS_OF_CHUNK}
+        FROM catalog_sku s WHERE {SKU_SCOPE}
     ) sk ON c.product_id IS NOT NULL
     WHERE c.id = ANY(%(f_ids)s) AND {{where}}
 """
@@ -140,12 +135,8 @@ _CANDIDATES_SQL = f"""
 
 def candidate_rows(visibility: Visibility, ids) -> list[dict]:
     """Return the fused candidates' facet fields and features: ONE query, visibility checked again."""
-    low, high = visibility.price_range
-    params = visibility.where(
-        {"f_ids": list(ids), "f_lists": list(visibility.price_list_ids), "f_low": low, "f_high": high}
-    )
     with connection.cursor() as cursor:
-        cursor.execute(_CANDIDATES_SQL.format(where=visibility.chunk_sql), params)
+        cursor.execute(_CANDIDATES_SQL.format(where=visibility.chunk_sql), visibility.where({"f_ids": list(ids)}))
         names = [col.name for col in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 

@@ -20,8 +20,20 @@ from governance.authentication import Caller
 PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance_category")
 
 # The SKUs that decide a chunk's stock and price: a SKU chunk's own SKU, else every SKU of the product.
-_SKU_SCOPE = "s.product_id = p.id AND s.is_active AND (c.source_kind <> 'sku' OR s.id = c.source_id)"
+SKU_SCOPE = "s.product_id = p.id AND s.is_active AND (c.source_kind <> 'sku' OR s.id = c.source_id)"
 _PRODUCT_SKU_SCOPE = "s.product_id = p.id AND s.is_active"
+# Over the SKUs in `{scope}`: one in stock; and the rows of their prices in the caller's price lists within
+# the requested range. The filters (below) and the search facets (knowledge.retrieval.search) read both.
+STOCKED = (
+    "EXISTS (SELECT 1 FROM catalog_sku s JOIN catalog_stocklevel sl ON sl.sku_id = s.id"
+    " WHERE {scope} AND sl.quantity > 0)"
+)
+PRICED = (
+    "FROM catalog_sku s JOIN catalog_price pr ON pr.sku_id = s.id"
+    " WHERE {scope} AND pr.price_list_id = ANY(%(v_lists)s)"
+    " AND (%(v_low)s::numeric IS NULL OR pr.amount >= %(v_low)s)"
+    " AND (%(v_high)s::numeric IS NULL OR pr.amount <= %(v_high)s)"
+)
 
 
 @dataclass(frozen=True)
@@ -30,9 +42,7 @@ class Visibility:
 
     chunk_sql: str
     product_sql: str
-    params: dict
-    price_list_ids: tuple[int, ...]
-    price_range: tuple  # (low or None, high or None): what the facets' price reads
+    params: dict  # v_lists, v_low and v_high always: the caller's price lists and requested price range
 
     def where(self, params: dict) -> dict:
         """Return the leg's parameters merged with the visibility ones."""
@@ -58,12 +68,12 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
     if filters.get("compliance_category"):
         params["v_compliance"] = filters["compliance_category"]
         product.append("p.compliance_category = %(v_compliance)s")
-    lists = tuple(price_lists_for(caller=caller).values_list("pk", flat=True))
-    low, high = filters.get("price_min"), filters.get("price_max")
-    sku_conditions = _sku_conditions(filters, params, lists, low, high)
+    params["v_lists"] = list(price_lists_for(caller=caller).values_list("pk", flat=True))
+    params["v_low"], params["v_high"] = filters.get("price_min"), filters.get("price_max")
+    sku_conditions = _sku_conditions(filters, params)
 
     product_sql = " AND ".join(product + [c.format(scope=_PRODUCT_SKU_SCOPE) for c in sku_conditions])
-    chunk_product = " AND ".join(product + [c.format(scope=_SKU_SCOPE) for c in sku_conditions])
+    chunk_product = " AND ".join(product + [c.format(scope=SKU_SCOPE) for c in sku_conditions])
     sku_active = "EXISTS (SELECT 1 FROM catalog_sku s WHERE s.id = c.source_id AND s.is_active)"
     scoped = (
         "(c.product_id IS NOT NULL"
@@ -81,26 +91,16 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
     if filters.get("locale"):
         params["v_locale"] = filters["locale"]
         chunk.append("c.locale = %(v_locale)s")
-    return Visibility(" AND ".join(chunk), product_sql, params, lists, (low, high))
+    return Visibility(" AND ".join(chunk), product_sql, params)
 
 
-def _sku_conditions(filters: Mapping, params: dict, lists: tuple, low, high) -> list[str]:
+def _sku_conditions(filters: Mapping, params: dict) -> list[str]:
     """Stock and price conditions over the SKUs in `{scope}` (filled in per alias by the caller)."""
     conditions = []
     if filters.get("in_stock") is not None:
-        stocked = (
-            "EXISTS (SELECT 1 FROM catalog_sku s JOIN catalog_stocklevel sl ON sl.sku_id = s.id"
-            " WHERE {scope} AND sl.quantity > 0)"
-        )
-        conditions.append(stocked if filters["in_stock"] else f"NOT {stocked}")
-    if low is not None or high is not None:
-        params.update({"v_lists": list(lists), "v_low": low, "v_high": high})
-        conditions.append(
-            "EXISTS (SELECT 1 FROM catalog_sku s JOIN catalog_price pr ON pr.sku_id = s.id"
-            " WHERE {scope} AND pr.price_list_id = ANY(%(v_lists)s)"
-            " AND (%(v_low)s::numeric IS NULL OR pr.amount >= %(v_low)s)"
-            " AND (%(v_high)s::numeric IS NULL OR pr.amount <= %(v_high)s))"
-        )
+        conditions.append(STOCKED if filters["in_stock"] else f"NOT {STOCKED}")
+    if params["v_low"] is not None or params["v_high"] is not None:
+        conditions.append(f"EXISTS (SELECT 1 {PRICED})")
     return conditions
 
 

@@ -52,6 +52,11 @@ def active_space() -> EmbeddingSpace | None:
     return EmbeddingSpace.objects.filter(state=EmbeddingSpace.State.ACTIVE).first()
 
 
+def space_label(space: EmbeddingSpace | None) -> str:
+    """How answers and search results name the space they were retrieved in ("" without one)."""
+    return f"{space.name}#{space.pk}" if space else ""
+
+
 def embedding_space_backfill_schedule(space_id: int | None = None) -> None:
     """Enqueue the backfill of the building space unless one already runs."""
     from knowledge.tasks import embedding_space_backfill_task
