@@ -8,24 +8,18 @@ from collections.abc import Mapping
 
 from assistant import selectors
 from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
-from assistant.text import content_terms, stem
+from assistant.text import content_terms
 from governance.authentication import Caller
 from knowledge.models import SourceKind
 from knowledge.retrieval.search import search
-from knowledge.services.spaces import active_space
-
-SEARCH_PAGE_MAX = 50  # the search API's page-size limit
-
-
-def _space_version() -> str:
-    space = active_space()
-    return f"{space.name}#{space.pk}" if space else ""
+from knowledge.search_api import MAX_PAGE_SIZE, QUERY_MAX
+from knowledge.services.spaces import active_space, space_label
 
 
 def _versions(reported: dict) -> dict:
     """Name the embedding space and re-ranking that produced the passages (as search reports them)."""
     ranking = "/".join(v for v in (reported.get("ranking"), reported.get("reranker")) if v)
-    return {"embedding_space": reported.get("space") or _space_version(), "reranker": ranking or "none"}
+    return {"embedding_space": reported.get("space") or space_label(active_space()), "reranker": ranking or "none"}
 
 
 def coverage(question: str, passages: tuple[Passage, ...]) -> float:
@@ -36,7 +30,7 @@ def coverage(question: str, passages: tuple[Passage, ...]) -> float:
     vocabulary = set()
     for passage in passages:
         vocabulary |= set(content_terms(f"{passage.chunk.title} {passage.chunk.text}"))
-    return sum(1 for t in terms if stem(t) in vocabulary) / len(terms)
+    return sum(1 for t in terms if t in vocabulary) / len(terms)  # both sides are stems already
 
 
 DOCS_PER_PRODUCT = 2  # reviews and manuals of one product among the passages: many cannot crowd out its specs
@@ -70,8 +64,8 @@ class HybridRetriever:
         previous = [t.content for t in guarded.ask.history if t.role == "user"][-self.history_turns :]
         if previous and len(content_terms(query)) < 4:  # "and in black?" needs what came before
             query = f"{previous[-1]} {query}"
-        size = min(self.k * POOL_FACTOR, SEARCH_PAGE_MAX)
-        params = {**(filters or {}), "q": query[:500], "page": 1, "page_size": size}
+        size = min(self.k * POOL_FACTOR, MAX_PAGE_SIZE)
+        params = {**(filters or {}), "q": query[:QUERY_MAX], "page": 1, "page_size": size}
         if guarded.ask.locale and "locale" not in params:
             params["locale"] = guarded.ask.locale
         result = search(caller, params)
@@ -80,7 +74,7 @@ class HybridRetriever:
         return Retrieved(
             passages=passages,
             confidence=coverage(guarded.question, passages),
-            versions=_versions(getattr(result, "versions", {}) or {}),
+            versions=_versions(result.versions),
             hits=tuple(hits),
             count=result.count,
         )
