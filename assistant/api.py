@@ -19,8 +19,9 @@ from assistant.pipeline.guardrails import QUESTION_MAX
 from assistant.pipeline.pipeline import AssistantPipeline
 from assistant.pipeline.presenters import answer_payload
 from assistant.pipeline.types import Ask, GuardrailRejected, TargetNotFound, Turn
-from catalog.models import LOCALE_CHOICES, ComplianceCategory
+from catalog.models import LOCALE_CHOICES
 from governance.models import Verdict
+from knowledge.search_api import SearchFiltersSerializer
 
 HISTORY_MAX = 20  # turns a client may send; older ones add cost, not context
 EVENT_STREAM = "text/event-stream"
@@ -178,23 +179,11 @@ class ChatApi(AssistantApi):
 class AssistantSearchApi(AssistantApi):
     """Search the catalog, policies and documents, with a one-paragraph cited summary of the results."""
 
-    class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=500, trim_whitespace=False)
-        locale = serializers.ChoiceField(choices=LOCALE_CHOICES, required=False)
-        category = serializers.SlugField(max_length=100, required=False)
+    class InputSerializer(SearchFiltersSerializer):
         in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
-        price_min = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
-        price_max = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
-        compliance_category = serializers.ChoiceField(choices=ComplianceCategory.choices, required=False)
 
         class Meta:
             ref_name = "AssistantSearchInput"
-
-        def validate(self, attrs):
-            low, high = attrs.get("price_min"), attrs.get("price_max")
-            if low is not None and high is not None and low > high:
-                raise serializers.ValidationError({"price_max": "Must be at least price_min."})
-            return attrs
 
     class OutputSerializer(AnswerSerializer):
         class Meta:

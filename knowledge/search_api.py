@@ -14,21 +14,32 @@ PAGE_SIZE, MAX_PAGE_SIZE = 10, 50  # the fused pool holds up to 250 candidates: 
 MAX_PAGE = 1_000  # far beyond the pool; bounds the integer a client can send
 
 
+class SearchFiltersSerializer(serializers.Serializer):
+    """The query and the product filters shared by the search API and the assistant's search."""
+
+    q = serializers.CharField(max_length=QUERY_MAX, help_text=f"The query: 1 to {QUERY_MAX} characters.")
+    locale = serializers.ChoiceField(choices=sorted(TS_CONFIGS), required=False)
+    category = serializers.SlugField(
+        max_length=100, required=False, help_text="Category slug; its subcategories are included."
+    )
+    price_min = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    price_max = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    compliance_category = serializers.ChoiceField(choices=ComplianceCategory.choices, required=False)
+
+    def validate(self, attrs):
+        low, high = attrs.get("price_min"), attrs.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"price_max": "Must be at least price_min."})
+        return attrs
+
+
 class SearchApi(APIView):
     """Search products, policies and documents: vector, keyword and fuzzy legs fused by reciprocal rank."""
 
-    class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(max_length=QUERY_MAX, help_text=f"The query: 1 to {QUERY_MAX} characters.")
-        locale = serializers.ChoiceField(choices=sorted(TS_CONFIGS), required=False)
-        category = serializers.SlugField(
-            max_length=100, required=False, help_text="Category slug; its subcategories are included."
-        )
+    class InputSerializer(SearchFiltersSerializer):
         in_stock = serializers.ChoiceField(
             choices=["true", "false"], required=False, help_text="Some active SKU has stock (true) or none has."
         )
-        price_min = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
-        price_max = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
-        compliance_category = serializers.ChoiceField(choices=ComplianceCategory.choices, required=False)
         page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, required=False, default=1)
         page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False, default=PAGE_SIZE)
 
@@ -36,9 +47,7 @@ class SearchApi(APIView):
             ref_name = "SearchInput"
 
         def validate(self, attrs):
-            low, high = attrs.get("price_min"), attrs.get("price_max")
-            if low is not None and high is not None and low > high:
-                raise serializers.ValidationError({"price_max": "Must be at least price_min."})
+            attrs = super().validate(attrs)
             if "in_stock" in attrs:
                 attrs["in_stock"] = attrs["in_stock"] == "true"
             return attrs

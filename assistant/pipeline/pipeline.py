@@ -142,13 +142,10 @@ class AssistantPipeline:
         return Answer(self._finish(run, draft, verified), verified, run.retrieved)
 
     def _verify(self, run: _Run, text: str) -> Verified:
-        checker = self.verifier.start(run.caller, run.prompt, run.guarded.locale)
         if run.prompt.request.json_schema is not None:
+            checker = self.verifier.start(run.caller, run.prompt, run.guarded.locale)
             return self.structured.run(checker, run.guarded, text)
-        splitter = SentenceSplitter()
-        for sentence in splitter.feed(text) + splitter.flush():
-            checker.check(sentence)
-        return checker.finish()
+        return self.verifier.run(run.caller, run.prompt, run.guarded.locale, text)
 
     # Server-sent events ----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from assistant.pipeline.prompting import money
 from assistant.pipeline.sentences import split_sentences
 from assistant.pipeline.types import Citation, Claim, Prompt, Verified
 from assistant.selectors import SkuFact, catalog_facts
-from assistant.text import CITATION_RE, cited_numbers, content_terms, normalize_space
+from assistant.text import CITATION_RE, cited_numbers, content_terms, normalize_space, strip_citations
 from governance.authentication import Caller
 from governance.models import Verdict
 from knowledge.models import Chunk, SourceKind
@@ -64,7 +64,7 @@ class SentenceChecker:
         """Return the sentence as it may be served (kept or corrected) or removed, with the reasons."""
         check = _Check(sentence)
         numbers = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in self.prompt.chunks]
-        if not numbers or not normalize_space(CITATION_RE.sub("", sentence)).strip(" .!?"):
+        if not numbers or not strip_citations(sentence).strip(" .!?"):
             check.fail("citation")
         elif not any(self.prompt.chunks[n].pk in self.live for n in numbers):
             check.fail("outdated")
