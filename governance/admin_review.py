@@ -17,8 +17,9 @@ from django.utils.html import format_html, format_html_join
 
 from governance.audit import audit_record
 from governance.export import ExportTooLarge, records_export
+from governance.holds import PERMISSION as HOLD_PERMISSION
 from governance.holds import answers_held, legal_hold_place, legal_hold_release
-from governance.models import AnswerRecord, AuditEvent, LegalHold, PurgeRun, RatePlan, RetentionPolicy
+from governance.models import AnswerRecord, AuditEvent, LegalHold, PurgeRun, RatePlan, RetentionPolicy, Risk
 from governance.retention import retention_policy_set
 from governance.review import (
     answer_record_citations,
@@ -30,8 +31,6 @@ from governance.review import (
     tenant_list_for_reviewer,
 )
 from knowledge.admin_mixins import ReadOnlyAdminMixin, ServiceAdminMixin, TenantLockedMixin
-
-RISKS = (("low", "low"), ("high", "high"))  # the pipeline's risk classes (assistant.providers.router.RISKS)
 
 
 def request_reviewer(request):
@@ -89,7 +88,7 @@ class RiskFilter(admin.SimpleListFilter):
     parameter_name = "risk"
 
     def lookups(self, request, model_admin):
-        return RISKS
+        return Risk.choices
 
     def queryset(self, request, queryset):
         return queryset.filter(risk=self.value()) if self.value() else queryset
@@ -256,9 +255,6 @@ class ReleaseForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), max_length=2000)
 
 
-PLACE_HOLD = "governance.place_legalhold"
-
-
 @admin.register(LegalHold)
 class LegalHoldAdmin(TenantScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
     """Holds are placed through `legal_hold_place` (the add form) and released with a reason; never edited."""
@@ -271,7 +267,7 @@ class LegalHoldAdmin(TenantScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmin
     change_form_template = "admin/governance/legalhold/change_form.html"
 
     def has_add_permission(self, request):
-        return request.user.has_perm(PLACE_HOLD)
+        return request.user.has_perm(HOLD_PERMISSION)
 
     def has_change_permission(self, request, obj=None):
         return False  # read-only once placed; releasing is its own page
@@ -280,7 +276,7 @@ class LegalHoldAdmin(TenantScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmin
         return False
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) or request.user.has_perm(PLACE_HOLD)
+        return super().has_view_permission(request, obj) or request.user.has_perm(HOLD_PERMISSION)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -304,12 +300,12 @@ class LegalHoldAdmin(TenantScopedAdminMixin, ServiceAdminMixin, admin.ModelAdmin
         return [path("<path:object_id>/release/", release, name="governance_legalhold_release"), *super().get_urls()]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["can_release"] = obj is not None and obj.released_at is None and request.user.has_perm(PLACE_HOLD)
+        context["can_release"] = obj is not None and obj.released_at is None and request.user.has_perm(HOLD_PERMISSION)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def release_view(self, request, object_id):
         hold = self.visible_object(request, object_id)
-        if not request.user.has_perm(PLACE_HOLD):
+        if not request.user.has_perm(HOLD_PERMISSION):
             raise PermissionDenied
         change_url = reverse("admin:governance_legalhold_change", args=[hold.pk])
         if hold.released_at is not None:

@@ -20,7 +20,7 @@ from catalog.api import StorefrontPagination, not_found
 from catalog.models import Tenant
 from governance.authentication import KEYWORD, Caller
 from governance.export import EXPORT_MAX, ExportTooLarge, answer_record_document, records_export
-from governance.models import Scope, Verdict
+from governance.models import Risk, Scope, Verdict
 from governance.review import (
     answer_record_get,
     answer_record_list,
@@ -84,7 +84,6 @@ class CitationDetailApi(APIView):
 
 # Records for compliance review --------------------------------------------------------------------------------
 
-RISKS = ("low", "high")  # the pipeline's risk classes
 NOT_REVIEWABLE = "You do not review the records of this tenant (or there is no such record)."
 
 
@@ -118,7 +117,7 @@ class RecordListApi(APIView):
         tenant = serializers.SlugField(required=False, help_text="Only this tenant (one you review).")
         q = serializers.CharField(required=False, max_length=200, help_text="Question or answer contains.")
         verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
-        risk = serializers.ChoiceField(choices=RISKS, required=False)
+        risk = serializers.ChoiceField(choices=Risk.values, required=False)
         capability = serializers.CharField(required=False, max_length=20)
         created_from = serializers.DateTimeField(required=False)
         created_to = serializers.DateTimeField(required=False, help_text="Exclusive.")
@@ -187,7 +186,7 @@ class RecordExportApi(APIView):
         ids = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=EXPORT_MAX)
         tenant = serializers.SlugField(required=False)
         verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
-        risk = serializers.ChoiceField(choices=RISKS, required=False)
+        risk = serializers.ChoiceField(choices=Risk.values, required=False)
         created_from = serializers.DateTimeField(required=False)
         created_to = serializers.DateTimeField(required=False)
 

@@ -12,8 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import connection
-
+from governance.locks import tenant_xact_lock
 from governance.models import AnswerRecord, ChainHead, PurgeRun
 
 CHAIN_LOCK = 0x6763_6831  # pg_advisory_xact_lock(class, tenant): one writer per tenant chain
@@ -31,8 +30,7 @@ CONTENT_FIELDS = (
 
 def chain_lock(tenant_id: int) -> None:
     """Serialize chain writers of one tenant until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CHAIN_LOCK, tenant_id])
+    tenant_xact_lock(CHAIN_LOCK, tenant_id)
 
 
 def answer_content(record: AnswerRecord) -> dict:

@@ -11,13 +11,14 @@ created between date_from and date_to (both inclusive), and question or answer c
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower, StrIndex
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from governance.audit import audit_record
+from governance.locks import tenant_xact_lock
 from governance.models import AnswerRecord, LegalHold
 
 HOLD_LOCK = 0x6763_686C  # pg_advisory_xact_lock(class, tenant): placing a hold waits for a running purge
@@ -40,8 +41,7 @@ class RecordHeld(PermissionDenied):
 
 def hold_lock(tenant_id: int) -> None:
     """Serialize hold placement with the tenant's purge until the transaction ends."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [HOLD_LOCK, tenant_id])
+    tenant_xact_lock(HOLD_LOCK, tenant_id)
 
 
 def _contains(column: str):

@@ -64,6 +64,13 @@ class Verdict(models.TextChoices):
     REFUSED = "refused", "Refused by the input guardrail"
 
 
+class Risk(models.TextChoices):
+    """The router's risk classes: refunds, warranty, legal, price and age-restricted questions are high."""
+
+    LOW = "low", "Low"
+    HIGH = "high", "High"
+
+
 class AnswerRecord(models.Model):
     """One answer as served (cache hits included): inputs, prompt, versions, evidence, verdict, cost and timings.
 
@@ -90,7 +97,7 @@ class AnswerRecord(models.Model):
     provider = models.CharField(max_length=40, blank=True)
     model = models.CharField(max_length=200, blank=True)
     route_reason = models.CharField(max_length=200, blank=True)
-    risk = models.CharField(max_length=10, blank=True)
+    risk = models.CharField(max_length=10, blank=True, choices=Risk.choices)
     confidence = models.FloatField(default=0)
     retrieved = models.JSONField(default=list, blank=True, help_text="[{chunk_id, citation_id, score}] in rank order.")
     draft = models.TextField(blank=True, help_text="The provider's output before verification.")

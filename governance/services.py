@@ -9,11 +9,6 @@ from governance import chain
 from governance.models import AnswerCitation, AnswerClaim, AnswerRecord
 
 
-def answer_content_hash(record: AnswerRecord) -> str:
-    """Fingerprint everything the stored record retains: fields, claims and citations (canonical JSON)."""
-    return chain.answer_content_hash(record)
-
-
 @transaction.atomic
 def answer_record_create(*, claims, citations, **fields) -> AnswerRecord:
     """Write an answer, its claims (sentences, removed ones too) and the chunk versions each claim cites.
@@ -28,7 +23,7 @@ def answer_record_create(*, claims, citations, **fields) -> AnswerRecord:
     record = AnswerRecord.objects.create(chain_seq=seq, prev_hash=prev_hash, **fields)
     _parts_create(record, claims, citations)
     stored = AnswerRecord.objects.prefetch_related("claims", "citations").get(pk=record.pk)
-    record.content_hash = answer_content_hash(stored)
+    record.content_hash = chain.answer_content_hash(stored)
     record.record_hash = chain.link_hash(prev_hash, seq, record.content_hash)
     AnswerRecord.objects.filter(pk=record.pk).update(content_hash=record.content_hash, record_hash=record.record_hash)
     chain.chain_advance(tenant_id, seq, record.record_hash)

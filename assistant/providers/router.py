@@ -39,11 +39,12 @@ from assistant.providers.base import Completion, Provider, ProviderError, Provid
 from assistant.providers.breakers import CircuitBreaker
 from assistant.providers.bulkheads import Bulkhead
 from assistant.providers.streams import TextStream
+from governance.models import Risk
 
 logger = logging.getLogger(__name__)
 
 CAPABILITIES = ("chat", "search", "summarize", "classify", "generate")
-RISKS = ("low", "high")
+RISKS = tuple(Risk.values)
 _instances: dict[str, Provider] = {}
 _instances_lock = threading.Lock()
 
