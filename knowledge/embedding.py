@@ -3,6 +3,7 @@
 import os
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +46,22 @@ def encoder(path: str):
         return _load(path)
 
 
+@lru_cache(maxsize=2)
+def _load_cross_encoder(path: str):
+    from django.conf import settings
+    from sentence_transformers import CrossEncoder
+
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"RERANKER_MODEL={path!r} is not a directory with a CrossEncoder model")
+    return CrossEncoder(path, device=settings.EMBEDDING_DEVICE, local_files_only=True)
+
+
+def cross_encoder(path: str):
+    """Return the re-ranking CrossEncoder in the local directory `path`, loaded once (never from a hub)."""
+    with _lock:
+        return _load_cross_encoder(path)
+
+
 def encode(path: str, texts: list[str]) -> np.ndarray:
     """Embed texts as unit vectors (cosine distance is then 1 - dot product)."""
     if not texts:
@@ -63,11 +80,18 @@ def count_tokens(texts: list[str]) -> list[int]:
     return [len(ids) for ids in encoded["input_ids"]]
 
 
-def warm_up() -> None:
-    """Load the serving space's model (and the chunking tokenizer) now, not on the first edit."""
+def warm_up(*, serving: bool = False) -> None:
+    """Load the serving space's model (and the chunking tokenizer) now, not on the first edit or query.
+
+    `serving` (web processes) loads the configured re-ranker too.
+    """
+    from django.conf import settings
+
     from knowledge.services.spaces import active_space
 
-    space = active_space()
-    paths = {default_model_path()} | ({model_path_for(space)} if space else set())
-    for path in paths:
-        encode(path, ["warm up"])
+    encode(default_model_path(), ["warm up"])
+    if serving and settings.RERANKER_MODEL:
+        cross_encoder(settings.RERANKER_MODEL)
+    space = active_space()  # the last step: the only one that needs the database
+    if space is not None:
+        encode(model_path_for(space), ["warm up"])

@@ -46,3 +46,19 @@ def live_worker(worker):
 def active_space(db):
     """The serving embedding space (transactional tests flush the one the migration made)."""
     return EmbeddingSpace.objects.filter(state="active").first() or embedding_space_create(name="all-MiniLM-L6-v2")
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(tmp_path_factory):
+    """A CrossEncoder built offline from the shipped MiniLM weights with a fresh one-logit head.
+
+    Its scores mean nothing; the tests check the wiring: it is loaded from a local path, reads the
+    candidates' texts and decides their order.
+    """
+    from sentence_transformers import CrossEncoder
+
+    from knowledge import embedding
+
+    path = tmp_path_factory.mktemp("models") / "tiny-cross-encoder"
+    CrossEncoder(embedding.default_model_path(), num_labels=1, local_files_only=True).save(str(path))
+    return str(path)

@@ -7,13 +7,14 @@
 """
 
 import math
-import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+
+from knowledge.embedding import cross_encoder
 
 FEATURES = ("margin", "stock", "conversion", "freshness")
 FRESHNESS_HALF_LIFE_DAYS = 90.0  # a product edited a quarter ago counts half as fresh as one edited today
@@ -124,22 +125,6 @@ def rerankers_for(ranking: Ranking, texts: Callable[[list], Mapping]) -> list[Re
 
 def freshness(age_days: float) -> float:
     return math.exp(-math.log(2) * max(0.0, age_days) / FRESHNESS_HALF_LIFE_DAYS)
-
-
-_models: dict = {}
-_lock = threading.Lock()
-
-
-def cross_encoder(path: str):
-    """Load a CrossEncoder from a local directory once per process (never from a hub)."""
-    with _lock:
-        if path not in _models:
-            from sentence_transformers import CrossEncoder
-
-            if not Path(path).is_dir():
-                raise FileNotFoundError(f"RERANKER_MODEL={path!r} is not a directory with a CrossEncoder model")
-            _models[path] = CrossEncoder(path, device=settings.EMBEDDING_DEVICE, local_files_only=True)
-        return _models[path]
 
 
 def _min_max(values: list[float]) -> list[float]:

@@ -2,9 +2,9 @@
 
 import pytest
 
-from knowledge import embedding
+from knowledge.embedding import cross_encoder
 from knowledge.models import Chunk, RankingProfile
-from knowledge.retrieval.rerank import Candidate, CrossEncoderReranker, FeatureReranker, Ranking, cross_encoder
+from knowledge.retrieval.rerank import Candidate, CrossEncoderReranker, FeatureReranker, Ranking
 from knowledge.selectors import ranking_for
 from knowledge.services.indexing import sources_index
 from knowledge.services.ranking import WEIGHT_FIELDS, ranking_profile_publish
@@ -96,20 +96,6 @@ def test_ranking_profile_admin__an_editor_publishes_a_version_prefilled_with_the
     assert ranking_for(tenant_id=tenant.pk).stock_weight == 0.5
     assert bad.status_code == 200 and "Enter a number" in bad.content.decode()
     assert RankingProfile.objects.filter(tenant=tenant).count() == 1
-
-
-@pytest.fixture(scope="session")
-def tiny_cross_encoder(tmp_path_factory):
-    """A CrossEncoder built offline from the shipped MiniLM weights with a fresh one-logit head.
-
-    Its scores mean nothing; the tests check the wiring: it is loaded from a local path, reads the
-    candidates' texts and decides their order.
-    """
-    from sentence_transformers import CrossEncoder
-
-    path = tmp_path_factory.mktemp("models") / "tiny-cross-encoder"
-    CrossEncoder(embedding.default_model_path(), num_labels=1, local_files_only=True).save(str(path))
-    return str(path)
 
 
 def test_cross_encoder_reranker__orders_the_head_by_its_scores_and_keeps_the_tail(tiny_cross_encoder):
