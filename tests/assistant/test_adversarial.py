@@ -14,6 +14,7 @@ import pytest
 from assistant.text import CITATION_RE
 from governance.models import AnswerRecord
 from tests.assistant.fake_openai import FAKE_SKU, UNCITED_SENTENCE, FakeOpenAI, Reply, provider_config
+from tests.assistant.sse import sse_events
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +36,6 @@ def llm(settings):
         settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = name
         server.provider_name = name
         yield server
-
-
-def _events(response) -> list[tuple[str, dict]]:
-    assert response["Content-Type"].startswith("text/event-stream")
-    body = b"".join(response.streaming_content).decode()
-    events = []
-    for block in body.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 def _assert_nothing_invented(text: str, invented: list[str]) -> None:
@@ -100,7 +91,7 @@ def test_adversarial_chat__json_answers_carry_nothing_invented(shop, llm, questi
 def test_adversarial_chat__no_sse_event_carries_anything_invented(shop, llm, question):
     llm.adversarial()
 
-    events = _events(shop.retail.post(CHAT, {"question": question}, format="json", HTTP_ACCEPT="text/event-stream"))
+    events = sse_events(shop.retail.post(CHAT, {"question": question}, format="json", HTTP_ACCEPT="text/event-stream"))
 
     assert llm.chat_requests[-1].body.get("stream") is True
     tokens = [data["text"] for kind, data in events if kind == "token"]

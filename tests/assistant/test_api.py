@@ -1,13 +1,12 @@
 """The /ai/v1 API: capabilities, server-sent events, bad input, records, schema."""
 
-import json
-
 import pytest
 
 from assistant.models import PromptTemplate
 from assistant.services.templates import prompt_template_save
 from governance.models import AnswerCitation, AnswerRecord
 from tests import factories
+from tests.assistant.sse import sse_events
 
 pytestmark = pytest.mark.django_db
 
@@ -16,17 +15,6 @@ CHAT = "/ai/v1/chat"
 
 def _post(client, path, data, **extra):
     return client.post(path, data, format="json", **extra)
-
-
-def _events(response) -> list[tuple[str, dict]]:
-    """Parse a text/event-stream body into (event, data) pairs, in order."""
-    assert response["Content-Type"].startswith("text/event-stream")
-    body = b"".join(response.streaming_content).decode()
-    events = []
-    for block in body.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
 
 
 def test_chat_api__answers_with_citations_and_records_the_answer(shop):
@@ -83,7 +71,7 @@ def test_chat_api__streams_verified_tokens_then_citations_then_the_verdict_of_th
     question = {"question": "How much does the Sonora ANC headphones cost?"}
     expected = _post(shop.retail, CHAT, question).json()
 
-    events = _events(_post(shop.retail, CHAT, question, HTTP_ACCEPT="text/event-stream"))
+    events = sse_events(_post(shop.retail, CHAT, question, HTTP_ACCEPT="text/event-stream"))
 
     kinds = [kind for kind, _ in events]
     assert kinds == sorted(kinds, key=["token", "citation", "final"].index) and kinds[-1] == "final"
@@ -96,7 +84,7 @@ def test_chat_api__streams_verified_tokens_then_citations_then_the_verdict_of_th
 
 
 def test_chat_api__a_stream_abstains_the_same_way(shop):
-    events = _events(
+    events = sse_events(
         _post(shop.retail, CHAT, {"question": "Do you sell hoverboards?"}, HTTP_ACCEPT="text/event-stream")
     )
 

@@ -8,14 +8,7 @@ import redis
 
 from assistant.providers.breakers import CircuitBreaker, redis_client
 from assistant.providers.bulkheads import Bulkhead
-
-
-def wait_until(condition, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.02)
+from tests.worker import wait_until
 
 
 @pytest.fixture

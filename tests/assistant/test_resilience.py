@@ -5,7 +5,6 @@ The LLM is the real OpenAI-compatible provider over the fake server; breaker sta
 """
 
 import json
-import time
 import uuid
 
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from assistant.providers import router
 from governance.models import AnswerRecord
 from tests.assistant.fake_openai import FakeOpenAI, Reply, provider_config
+from tests.worker import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +20,6 @@ CHAT = "/ai/v1/chat"
 QUESTION = {"question": "How long do I have to return an item?"}
 LLM_ANSWER = "You can return items within 30 days of delivery [1]."
 COOLDOWN_S = 2.0  # long enough for the requests made while open, short enough for a test
-
-
-def wait_until(condition, timeout_s: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.05)
 
 
 @pytest.fixture

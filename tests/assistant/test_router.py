@@ -8,7 +8,6 @@ import random
 import subprocess
 import sys
 import threading
-import time
 import uuid
 
 import pytest
@@ -16,16 +15,9 @@ import pytest
 from assistant.providers import router
 from assistant.providers.base import ProviderError
 from tests.assistant.fake_openai import FakeOpenAI, Reply, drill_request, provider_config
+from tests.worker import wait_until
 
 EXTRACTIVE_DRAFT = "The cordless drill BW-DR0001-18V weighs 1.6 kg with its battery [1]."
-
-
-def wait_until(condition, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.02)
 
 
 def add_remote(settings, server: FakeOpenAI, **options) -> str:
