@@ -12,7 +12,6 @@ v = (p + sigma * e) / |p + sigma * e|, e ~ N(0, I_384). The cosine to p is then 
 1 / sqrt(1 + 384 sigma^2) (0.90 for sigma = 0.025).
 """
 
-import hashlib
 import json
 import random
 import re
@@ -371,11 +370,6 @@ class Generator:
         return texts
 
 
-def chunk_hash(title: str, text: str) -> str:
-    """knowledge.services.indexing._hash: SHA-256 of what gets embedded."""
-    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
-
-
 def noisy_vectors(pool: np.ndarray, index: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Return unit vectors pool[index] + sigma * N(0, I), re-normalized (float32)."""
     vectors = pool[index] + np.float32(sigma) * rng.standard_normal((len(index), pool.shape[1]), dtype=np.float32)
@@ -501,6 +495,7 @@ def load_batch(cursor, loaded: Loaded, tenant, drafts: list[ProductDraft], ctx: 
     """Write one batch of products with their SKUs, prices, stock and chunks (COPY)."""
     from knowledge.chunking import LEAF_MAX
     from knowledge.embedding import count_tokens
+    from knowledge.services.indexing import chunk_content_hash
 
     now, categories, lists, warehouses = ctx["now"], ctx["categories"], ctx["lists"], ctx["warehouses"]
     active = [p for p in drafts if p.is_active]
@@ -528,7 +523,7 @@ def load_batch(cursor, loaded: Loaded, tenant, drafts: list[ProductDraft], ctx: 
             text = f"{head}\n\n{description}"
             chunks.append((
                 cid, tenant.pk, "product", pid, p.handle, 1, "main", 0, True, "en", p.title[:300], text, tokens,
-                chunk_hash(p.title, text), pid, category_id, now,
+                chunk_content_hash(p.title, text), pid, category_id, now,
             ))  # fmt: skip
             chunk_ids.append(cid)
             pool.append(2 * p.line)
@@ -552,7 +547,7 @@ def load_batch(cursor, loaded: Loaded, tenant, drafts: list[ProductDraft], ctx: 
                 cid = _take(loaded, "knowledge_chunk")
                 chunks.append((
                     cid, tenant.pk, "sku", sid, s.code, 1, "spec", 0, True, "en", title[:300], text, tokens,
-                    chunk_hash(title, text), pid, category_id, now,
+                    chunk_content_hash(title, text), pid, category_id, now,
                 ))  # fmt: skip
                 chunk_ids.append(cid)
                 pool.append(2 * p.line + 1)

@@ -325,14 +325,11 @@ def verify_against_indexer() -> list[str]:
 
 def table_sizes() -> dict:
     """Rows (estimated from the statistics) and total size with indexes of the main tables; index sizes."""
+    from _searchdata import BULK_TABLES as tables
     from django.db import connection
 
     from knowledge.services.spaces import active_space, hnsw_index_name
 
-    tables = (
-        "catalog_product", "catalog_sku", "catalog_price", "catalog_stocklevel", "knowledge_chunk",
-        "knowledge_chunkembedding", "knowledge_posting",
-    )  # fmt: skip
     out = {}
     with connection.cursor() as cursor:
         for table in tables:
@@ -547,6 +544,7 @@ def statement_kind(sql: str) -> str:
 
 def profile(args, size: str, products: int) -> None:
     """Run `search()` in-process per filter setting; print time per statement kind; EXPLAIN the slowest ones."""
+    from _stack import percentile
     from django.db import connection, transaction
 
     from catalog.models import Tenant
@@ -599,14 +597,14 @@ def profile(args, size: str, products: int) -> None:
                         kinds.setdefault(kind, []).append(ms)
                     history.append(len(statements))
             report.append(
-                f"\n== {name}: search() p50 {_pct(totals, 50):.1f} ms, p95 {_pct(totals, 95):.1f} ms; "
-                f"query embedding p50 {_pct(encode_ms, 50):.1f} ms, p95 {_pct(encode_ms, 95):.1f} ms; "
+                f"\n== {name}: search() p50 {percentile(totals, 50):.1f} ms, p95 {percentile(totals, 95):.1f} ms; "
+                f"query embedding p50 {percentile(encode_ms, 50):.1f} ms, p95 {percentile(encode_ms, 95):.1f} ms; "
                 f"{sum(history) / len(history):.1f} statements per request"
             )
             for kind, values in sorted(kinds.items(), key=lambda kv: -sum(kv[1])):
                 report.append(
-                    f"  {kind[:70]:<70} in {len(values):>3} req  p50 {_pct(values, 50):7.1f}  "
-                    f"p95 {_pct(values, 95):7.1f}  max {max(values):7.1f} ms"
+                    f"  {kind[:70]:<70} in {len(values):>3} req  p50 {percentile(values, 50):7.1f}  "
+                    f"p95 {percentile(values, 95):7.1f}  max {max(values):7.1f} ms"
                 )
             for kind, (ms, sql, params, sets) in sorted(slowest.items(), key=lambda kv: -kv[1][0])[:4]:
                 with transaction.atomic(), connection.cursor() as cursor:
@@ -631,12 +629,6 @@ def _validated(api, path: str) -> dict:
     serializer = api.InputSerializer(data=dict(parse_qsl(urlsplit(path).query)))
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def _pct(values: list[float], q: float) -> float:
-    from _stack import percentile
-
-    return percentile(values, q) if values else float("nan")
 
 
 if __name__ == "__main__":

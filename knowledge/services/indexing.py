@@ -80,7 +80,8 @@ class IndexReport:
     reused: int = 0
 
 
-def _hash(title: str, text: str) -> str:
+def chunk_content_hash(title: str, text: str) -> str:
+    """SHA-256 of what gets embedded: a chunk with the same hash can reuse its vector."""
     return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
 
 
@@ -115,7 +116,7 @@ def _chunk(common: dict, locale: str, title: str, draft: ChunkDraft, ordinal: in
         is_leaf=draft.is_leaf,
         text=draft.text,
         token_count=draft.tokens,
-        content_hash=_hash(title, draft.text),
+        content_hash=chunk_content_hash(title, draft.text),
     )
 
 
