@@ -6,6 +6,7 @@ event whose verdict is the one the JSON response gives.
 """
 
 import json
+from contextlib import contextmanager
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +26,17 @@ from knowledge.search_api import SearchFiltersSerializer
 
 HISTORY_MAX = 20  # turns a client may send; older ones add cost, not context
 EVENT_STREAM = "text/event-stream"
+
+
+@contextmanager
+def _client_errors():
+    """Turn the pipeline's input errors into the API's: a rejected question is a 400, a missing target a 404."""
+    try:
+        yield
+    except GuardrailRejected as exc:
+        raise exceptions.ValidationError(exc.errors) from exc
+    except TargetNotFound as exc:
+        raise exceptions.NotFound(str(exc)) from exc
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -110,23 +122,15 @@ class AssistantApi(APIView):
         pipeline = AssistantPipeline()
         if request.accepted_renderer.format == EventStreamRenderer.format:
             return self._stream(pipeline, request, ask)
-        try:
+        with _client_errors():
             answer = pipeline.answer(request.caller, ask)
-        except GuardrailRejected as exc:
-            raise exceptions.ValidationError(exc.errors) from exc
-        except TargetNotFound as exc:
-            raise exceptions.NotFound(str(exc)) from exc
         data = answer_payload(answer.record, answer.verified, answer.retrieved)
         return Response(self.OutputSerializer(data).data)
 
     def _stream(self, pipeline: AssistantPipeline, request, ask: Ask):
         events = pipeline.stream(request.caller, ask)
-        try:
+        with _client_errors():
             first = next(events)  # input errors surface here, before any byte is sent, as a 400/404
-        except GuardrailRejected as exc:
-            raise exceptions.ValidationError(exc.errors) from exc
-        except TargetNotFound as exc:
-            raise exceptions.NotFound(str(exc)) from exc
 
         def body():
             yield sse(*first)

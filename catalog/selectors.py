@@ -56,16 +56,23 @@ def _entitled_categories_sql(caller: Caller) -> RawSQL | None:
 def category_entitled_ids(*, caller: Caller) -> set[int] | None:
     """Return the ids of the categories the caller may see (descendants included), or None for all of them."""
     subquery = _entitled_categories_sql(caller)
-    if subquery is None:
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(subquery.sql, subquery.params)
-        return {row[0] for row in cursor.fetchall()}
+    return None if subquery is None else set(_ids(subquery))
 
 
 def category_subtree_by_slug(*, tenant_id: int, slug: str) -> RawSQL:
     """Return the subquery of the tenant's category with this slug and its descendants."""
     return _category_subtree_sql(tenant_id=tenant_id, roots="c.slug = %s", root_params=[slug])
+
+
+def category_subtree_ids_by_slug(*, tenant_id: int, slug: str) -> list[int]:
+    """Return the ids of the tenant's category with this slug and of its descendants (none: no such slug)."""
+    return _ids(category_subtree_by_slug(tenant_id=tenant_id, slug=slug))
+
+
+def _ids(subquery: RawSQL) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(subquery.sql, subquery.params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 # Prices and stock -------------------------------------------------------------------------------------------

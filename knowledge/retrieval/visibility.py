@@ -12,9 +12,7 @@ Conditions use named parameters prefixed `v_` so they merge with a leg's own par
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import connection
-
-from catalog.selectors import category_entitled_ids, category_subtree_by_slug, price_lists_for
+from catalog.selectors import category_entitled_ids, category_subtree_ids_by_slug, price_lists_for
 from governance.authentication import Caller
 
 PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance_category")
@@ -63,7 +61,7 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
         params["v_entitled"] = sorted(entitled)
         product.append("p.category_id = ANY(%(v_entitled)s)")
     if filters.get("category"):
-        params["v_category"] = _subtree_ids(tenant_id, filters["category"])
+        params["v_category"] = category_subtree_ids_by_slug(tenant_id=tenant_id, slug=filters["category"])
         product.append("p.category_id = ANY(%(v_category)s)")
     if filters.get("compliance_category"):
         params["v_compliance"] = filters["compliance_category"]
@@ -102,10 +100,3 @@ def _sku_conditions(filters: Mapping, params: dict) -> list[str]:
     if params["v_low"] is not None or params["v_high"] is not None:
         conditions.append(f"EXISTS (SELECT 1 {PRICED})")
     return conditions
-
-
-def _subtree_ids(tenant_id: int, slug: str) -> list[int]:
-    subtree = category_subtree_by_slug(tenant_id=tenant_id, slug=slug)
-    with connection.cursor() as cursor:
-        cursor.execute(subtree.sql, subtree.params)
-        return [row[0] for row in cursor.fetchall()]
