@@ -5,9 +5,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import ComplianceCategory
+from catalog.models import LOCALE_CHOICES, ComplianceCategory
 from knowledge.retrieval.search import PRICE_BANDS, search
-from knowledge.services.postings import TS_CONFIGS
 
 QUERY_MAX = 500  # a search box, not a document: longer input is a 400, never silently cut
 PAGE_SIZE, MAX_PAGE_SIZE = 10, 50  # the fused pool holds up to 250 candidates: 5 full pages at the maximum
@@ -18,7 +17,7 @@ class SearchFiltersSerializer(serializers.Serializer):
     """The query and the product filters shared by the search API and the assistant's search."""
 
     q = serializers.CharField(max_length=QUERY_MAX, help_text=f"The query: 1 to {QUERY_MAX} characters.")
-    locale = serializers.ChoiceField(choices=sorted(TS_CONFIGS), required=False)
+    locale = serializers.ChoiceField(choices=LOCALE_CHOICES, required=False)
     category = serializers.SlugField(
         max_length=100, required=False, help_text="Category slug; its subcategories are included."
     )
