@@ -70,7 +70,9 @@ def chunk_search_vector_by(
 EXACT_CATEGORY_MAX_PRODUCTS = 6_000
 
 # `{where}` is checked per row in distance order (LATERAL keeps the order): stock and price sub-queries
-# run for the nearest chunks only, until k have passed.
+# run for the nearest chunks only, until k have passed. Distances are sorted outside the materialized
+# CTE on purpose: an ORDER BY next to the embeddings lets the planner pick the HNSW index scan, which
+# (without iterative scan) yields only ef_search rows of the whole space, and then none of the category's.
 _EXACT_IN_CATEGORY = """
     WITH category_chunks AS MATERIALIZED (
         SELECT c.id FROM catalog_product p0 JOIN knowledge_chunk c ON c.product_id = p0.id
@@ -79,9 +81,8 @@ _EXACT_IN_CATEGORY = """
     ), scored AS MATERIALIZED (
         SELECT e.chunk_id, e.embedding::vector({dims}) <=> %(q)s::vector({dims}) AS distance
         FROM category_chunks cc JOIN knowledge_chunkembedding e ON e.chunk_id = cc.id AND e.space_id = %(space)s
-        ORDER BY distance, e.chunk_id
     )
-    SELECT s.chunk_id, s.distance FROM scored s
+    SELECT s.chunk_id, s.distance FROM (SELECT * FROM scored ORDER BY distance, chunk_id) AS s
     CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where}) AS visible
     LIMIT %(k)s
 """

@@ -61,6 +61,28 @@ def test_vector_leg__a_category_filter_keeping_1_percent_returns_k_exact_rows(ac
     assert agree / 20 >= 0.95
 
 
+def test_vector_leg__the_exact_category_path_is_exact_even_when_the_planner_prefers_the_hnsw_index(active_space):
+    from django.db import connection, transaction
+
+    rng = np.random.default_rng(3)
+    tenant = factories.TenantFactory()
+    common = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="common"))
+    rare = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="rare"))
+    _product_chunks(common, _unit(rng, 500), active_space, 0)
+    rare_vectors = _unit(rng, 20)
+    rare_ids = np.array([c.pk for c in _product_chunks(rare, rare_vectors, active_space, 10_000)])
+    visibility = visibility_for(Caller(tenant, None), {"category": "rare"})
+    query = _unit(rng, 1)[0]
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")  # an index-ordered scan now looks cheaper than any sort
+        hits = chunk_search_vector_by(
+            tenant_id=tenant.pk, vector=query, k=K, locale=None, space=active_space, visibility=visibility
+        )
+
+    assert [h.chunk.pk for h in hits] == list(rare_ids[np.argsort(-(rare_vectors @ query))[:K]])
+
+
 def test_vector_leg__a_small_category_is_searched_exactly_with_stock_checked_nearest_first(active_space):
     from catalog.services import stock_set
 
