@@ -37,17 +37,22 @@ def _product_chunks(product, vectors, space, offset, text="passage"):
     return chunks
 
 
+def _rare_category(rng, space, common_rows: int):
+    """A tenant with `common_rows` chunks in category "common" and 20 in "rare"; the caller filters on "rare"."""
+    tenant = factories.TenantFactory()
+    common = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="common"))
+    rare = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="rare"))
+    _product_chunks(common, _unit(rng, common_rows), space, 0)
+    rare_vectors = _unit(rng, 20)
+    rare_ids = np.array([c.pk for c in _product_chunks(rare, rare_vectors, space, 10_000)])
+    return tenant, rare, rare_ids, rare_vectors, visibility_for(Caller(tenant, None), {"category": "rare"})
+
+
 @pytest.mark.parametrize("exact_max", [selectors.EXACT_CATEGORY_MAX_PRODUCTS, 0], ids=["exact", "hnsw"])
 def test_vector_leg__a_category_filter_keeping_1_percent_returns_k_exact_rows(active_space, monkeypatch, exact_max):
     monkeypatch.setattr(selectors, "EXACT_CATEGORY_MAX_PRODUCTS", exact_max)  # 0: the iterative HNSW scan
     rng = np.random.default_rng(11)
-    tenant = factories.TenantFactory()
-    common = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="common"))
-    rare = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="rare"))
-    _product_chunks(common, _unit(rng, 2000), active_space, 0)
-    rare_vectors = _unit(rng, 20)  # 1 % of the tenant's rows
-    rare_ids = np.array([c.pk for c in _product_chunks(rare, rare_vectors, active_space, 10_000)])
-    visibility = visibility_for(Caller(tenant, None), {"category": "rare"})
+    tenant, rare, rare_ids, rare_vectors, visibility = _rare_category(rng, active_space, common_rows=2000)
 
     agree = 0
     for query in _unit(rng, 20):
@@ -65,13 +70,7 @@ def test_vector_leg__the_exact_category_path_is_exact_even_when_the_planner_pref
     from django.db import connection, transaction
 
     rng = np.random.default_rng(3)
-    tenant = factories.TenantFactory()
-    common = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="common"))
-    rare = factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug="rare"))
-    _product_chunks(common, _unit(rng, 500), active_space, 0)
-    rare_vectors = _unit(rng, 20)
-    rare_ids = np.array([c.pk for c in _product_chunks(rare, rare_vectors, active_space, 10_000)])
-    visibility = visibility_for(Caller(tenant, None), {"category": "rare"})
+    tenant, _, rare_ids, rare_vectors, visibility = _rare_category(rng, active_space, common_rows=500)
     query = _unit(rng, 1)[0]
 
     with transaction.atomic(), connection.cursor() as cursor:
