@@ -45,7 +45,10 @@ def reset_index() -> None:
     from knowledge.sources import SOURCES
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE knowledge_chunkembedding, knowledge_posting, knowledge_keywordstats, knowledge_chunk")
+        cursor.execute(
+            "TRUNCATE knowledge_chunkembedding, knowledge_posting, knowledge_keywordstats, knowledge_termstats,"
+            " knowledge_chunk"
+        )
     for spec in SOURCES.values():
         spec.model.objects.update(indexed_hash=None, index_enqueued_at=None, index_error="")
 

@@ -259,6 +259,40 @@ class KeywordStats(models.Model):
         return f"{self.tenant_id}/{self.locale}: {self.chunks} chunks"
 
 
+class TermStats(models.Model):
+    """Per tenant, locale and lexeme: BM25's document frequency and bounds on the lexeme's term weight.
+
+    Kept by knowledge.services.postings in the statement that writes or deletes the postings. `df` counts
+    the live leaf chunks holding the lexeme; `max_tf` and `min_dl` only ever widen (a removal leaves them),
+    so BM25's term weight computed from them bounds that of every posting: the keyword leg's MaxScore
+    pruning skips chunks that cannot reach the top k, and stays exact.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES)
+    term = models.TextField()
+    df = models.BigIntegerField(default=0)
+    max_tf = models.PositiveIntegerField(default=0)
+    min_dl = models.PositiveIntegerField(default=0)
+    max_weight = models.FloatField(
+        default=0.0, help_text="The largest BM25 tf part (default k1 and b) of a posting, at `weight_avgdl`."
+    )
+    weight_avgdl = models.FloatField(default=0.0, help_text="The smallest average length `max_weight` used.")
+
+    class Meta:
+        verbose_name_plural = "term stats"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "locale", "term"],
+                include=["df", "max_tf", "min_dl", "max_weight", "weight_avgdl"],
+                name="term_stats_unique",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.term}: {self.df}"
+
+
 class RankingProfile(models.Model):
     """One version of a tenant's ranking: fusion weights and the feature re-ranker's weights.
 

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from knowledge import embedding
 from knowledge.models import Chunk, EmbeddingSpace, RankingProfile
 from knowledge.retrieval.rerank import Ranking
-from knowledge.retrieval.visibility import Visibility
+from knowledge.retrieval.visibility import CATEGORY_CHUNKS, Visibility
 from knowledge.services.ranking import WEIGHT_FIELDS
 from knowledge.services.spaces import active_space
 
@@ -30,24 +30,34 @@ def chunk_search_vector(
 ) -> list[VectorHit]:
     """Return the tenant's live leaf chunks nearest to `query` in the serving space (HNSW, iterative scan)."""
     space = space or active_space()
-    vector = _query_vector(query, space)
+    vector = query_vector(query, space)
     if vector is None:
         return []
     return chunk_search_vector_by(tenant_id=tenant_id, vector=vector, k=k, locale=locale, space=space)
 
 
 def chunk_search_vector_ids(
-    *, tenant_id: int, query: str, k: int, space: EmbeddingSpace | None, visibility: Visibility | None = None
+    *,
+    tenant_id: int,
+    query: str,
+    k: int,
+    space: EmbeddingSpace | None,
+    visibility: Visibility | None = None,
+    vector=None,
 ) -> list[tuple[int, float]]:
-    """Return (chunk id, cosine similarity) pairs, best first, without loading the chunks."""
-    vector = _query_vector(query, space)
+    """Return (chunk id, cosine similarity) pairs, best first, without loading the chunks.
+
+    `vector`, when the caller already encoded `query` (`query_vector`), saves encoding it again.
+    """
     if vector is None:
+        vector = query_vector(query, space)
+    if vector is None or space is None:
         return []
     rows = _nearest(tenant_id=tenant_id, vector=vector, k=k, locale=None, space=space, visibility=visibility)
     return [(cid, 1.0 - distance) for cid, distance in rows]
 
 
-def _query_vector(query: str, space: EmbeddingSpace | None):
+def query_vector(query: str, space: EmbeddingSpace | None):
     """Encode the query in the space's model; None when there is no space or nothing to encode."""
     if space is None or not query.strip():
         return None
@@ -63,27 +73,21 @@ def chunk_search_vector_by(
     return [VectorHit(chunks[cid], dist) for cid, dist in rows if cid in chunks]
 
 
-# A category filter whose subtree holds at most this many of the tenant's products is searched exactly:
+# A category filter whose subtree is small (visibility.EXACT_CATEGORY_MAX_PRODUCTS) is searched exactly:
 # the distance to each of their chunks (a few thousand), nearest first, checked for the rest of the
 # visibility until k pass. Exact, and at 1M SKUs (bench/search_latency.py's filtered queries, leaves of
 # 1.3k-5.8k products) p50 56 / p95 116 ms against 127 / 399 ms for the iterative HNSW scan.
-EXACT_CATEGORY_MAX_PRODUCTS = 6_000
-
 # `{where}` is checked per row in distance order (LATERAL keeps the order): stock and price sub-queries
 # run for the nearest chunks only, until k have passed. Distances are sorted outside the materialized
 # CTE on purpose: an ORDER BY next to the embeddings lets the planner pick the HNSW index scan, which
 # (without iterative scan) yields only ef_search rows of the whole space, and then none of the category's.
-_EXACT_IN_CATEGORY = """
-    WITH category_chunks AS MATERIALIZED (
-        SELECT c.id FROM catalog_product p0 JOIN knowledge_chunk c ON c.product_id = p0.id
-        WHERE p0.tenant_id = %(v_tenant)s AND p0.category_id = ANY(%(v_category)s)
-          AND c.tenant_id = %(v_tenant)s AND c.retired_at IS NULL AND c.is_leaf
-    ), scored AS MATERIALIZED (
-        SELECT e.chunk_id, e.embedding::vector({dims}) <=> %(q)s::vector({dims}) AS distance
+_EXACT_IN_CATEGORY = f"""
+    WITH category_chunks AS MATERIALIZED ({CATEGORY_CHUNKS}), scored AS MATERIALIZED (
+        SELECT e.chunk_id, e.embedding::vector({{dims}}) <=> %(q)s::vector({{dims}}) AS distance
         FROM category_chunks cc JOIN knowledge_chunkembedding e ON e.chunk_id = cc.id AND e.space_id = %(space)s
     )
     SELECT s.chunk_id, s.distance FROM (SELECT * FROM scored ORDER BY distance, chunk_id) AS s
-    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where}) AS visible
+    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {{where}}) AS visible
     LIMIT %(k)s
 """
 
@@ -92,7 +96,7 @@ def _nearest(
     *, tenant_id: int, vector, k: int, locale: str | None, space: EmbeddingSpace, visibility: Visibility | None
 ) -> list[tuple[int, float]]:
     dims = int(space.dimensions)
-    if visibility is not None and _small_category(visibility):
+    if visibility is not None and visibility.small_category:
         params = visibility.where({"q": vector_literal(vector), "space": space.pk, "k": min(k, MAX_K)})
         with connection.cursor() as cursor:
             cursor.execute(_EXACT_IN_CATEGORY.format(dims=dims, where=visibility.chunk_sql), params)
@@ -118,19 +122,6 @@ def _nearest(
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(sql, params)
         return [(cid, float(dist)) for cid, dist in cursor.fetchall()]
-
-
-def _small_category(visibility: Visibility) -> bool:
-    """Whether the caller filtered by a category subtree holding few products (counted up to the limit)."""
-    if "v_category" not in visibility.params:
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM catalog_product WHERE tenant_id = %s AND category_id = ANY(%s)"
-            " LIMIT %s) AS capped",
-            [visibility.params["v_tenant"], visibility.params["v_category"], EXACT_CATEGORY_MAX_PRODUCTS + 1],
-        )
-        return cursor.fetchone()[0] <= EXACT_CATEGORY_MAX_PRODUCTS
 
 
 def vector_literal(vector) -> str:

@@ -1,20 +1,36 @@
-"""The keyword leg: BM25 over the postings table, in one SQL statement, tenant filter inside it."""
+"""The keyword leg: exact BM25 over the postings table, pruned with MaxScore, the caller's filters inside.
 
+Per locale, the query's lexemes are looked up in the term statistics (document frequency, and bounds on
+a posting's term weight). Scoring every posting of every query term is exact but reads all of them: at 1M
+SKUs a colour or a category noun holds 100k postings. MaxScore (Turtle and Flood, 1995) reads fewer and
+stays exact:
+
+1. The chunks holding the rarest query term are scored over every term; the k-th best score among the
+   visible ones is a threshold that the final k-th score can only exceed.
+2. The terms whose summed weight bounds stay below that threshold are non-essential: a chunk holding only
+   those cannot enter the top k. The chunks holding an essential term are read, and only those whose
+   essential score plus the non-essential bounds reach the threshold are scored in full.
+
+A category filter of few products (`Visibility.small_category`) scores that category's chunks directly.
+"""
+
+import math
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 
 from knowledge.models import Chunk
-from knowledge.retrieval.visibility import Visibility
-from knowledge.services.postings import TS_CONFIGS, ts_config_sql
+from knowledge.retrieval.visibility import CATEGORY_CHUNKS, Visibility
+from knowledge.services.postings import BM25_B, BM25_K1, TS_CONFIGS, ts_config_sql
 
 # Robertson/Sparck Jones BM25 with Lucene's idf. On SciFact (evaluate_retrieval) k1=1.2, b=0.75 scored
 # nDCG@10 0.690 against 0.687 for Anserini's k1=0.9, b=0.4 and 0.688 for bm25s's k1=1.5, b=0.75.
-BM25_K1 = 1.2
-BM25_B = 0.75
 QUERY_MAX_CHARS = 4_000  # to_tsvector over a pasted book is wasted work; the head carries the intent
 QUERY_MAX_TERMS = 64  # distinct lexemes scored at most: bounds the postings read by one query
 MAX_K = 1_000
+PROBE_FACTOR, PROBE_MIN = 5, 500  # visibility is checked on the best max(500, 5k) scored chunks first
+WORK_MEM = "64MB"  # the per-chunk sums of common terms stay in memory instead of spilling to disk
+EPSILON = 1e-9  # float sums in SQL and Python may differ in the last bits: prune only beyond that
 
 
 @dataclass(frozen=True)
@@ -23,49 +39,85 @@ class KeywordHit:
     score: float
 
 
-# The query is parsed per locale in that locale's configuration (same stemming and stop words as
-# the postings); document frequencies are counted from the postings read for the query terms.
-_SQL = f"""
-    WITH locales AS MATERIALIZED (
-        SELECT s.locale, s.chunks::float8 AS n, s.lexemes::float8 / greatest(s.chunks, 1) AS avgdl
-        FROM knowledge_keywordstats s
-        WHERE s.tenant_id = %(tenant)s AND s.chunks > 0 AND (%(locale)s::text IS NULL OR s.locale = %(locale)s)
-    ), terms AS MATERIALIZED (
-        SELECT l.locale, l.n, l.avgdl, q.term
-        FROM locales l, LATERAL (
-            SELECT u.lexeme AS term FROM unnest(to_tsvector({ts_config_sql("l.locale")}, %(query)s)) AS u
-            LIMIT {QUERY_MAX_TERMS}
-        ) AS q
-    ), hits AS MATERIALIZED (
-        SELECT t.locale, t.n, t.avgdl, t.term, p.chunk_id, p.tf::float8 AS tf, p.dl::float8 AS dl
-        FROM terms t, LATERAL (
-            SELECT p.chunk_id, p.tf, p.dl FROM knowledge_posting p
-            WHERE p.tenant_id = %(tenant)s AND p.locale = t.locale AND p.term = t.term
-        ) AS p
-    ), df AS (
-        SELECT locale, term, count(*)::float8 AS df FROM hits GROUP BY locale, term
-    ), scored AS (
-        SELECT h.chunk_id,
-               sum(ln(1 + (h.n - d.df + 0.5) / (d.df + 0.5))
-                   * h.tf * (%(k1)s::float8 + 1)
-                   / (h.tf + %(k1)s::float8 * (1 - %(b)s::float8 + %(b)s::float8 * h.dl / h.avgdl))) AS score
-        FROM hits h JOIN df d USING (locale, term)
-        GROUP BY h.chunk_id
-    )
+@dataclass(frozen=True)
+class QueryTerm:
+    term: str
+    df: int
+    idf: float
+    bound: float  # no posting of the term weighs more: idf x the tf part at its largest tf and shortest chunk
+
+
+@dataclass(frozen=True)
+class LocaleQuery:
+    locale: str
+    avgdl: float
+    terms: list[QueryTerm]  # rarest first
+
+
+# The query is parsed in each locale's configuration (same stemming and stop words as the postings).
+_TERMS_SQL = f"""
+    SELECT s.locale, s.chunks, s.lexemes::float8 / greatest(s.chunks, 1),
+           ts.term, ts.df, ts.max_tf, ts.min_dl, ts.max_weight, ts.weight_avgdl
+    FROM knowledge_keywordstats s
+    CROSS JOIN LATERAL (
+        SELECT u.lexeme AS term FROM unnest(to_tsvector({ts_config_sql("s.locale")}, %(query)s)) AS u
+        LIMIT {QUERY_MAX_TERMS}
+    ) AS q
+    JOIN knowledge_termstats ts ON ts.tenant_id = s.tenant_id AND ts.locale = s.locale AND ts.term = q.term
+    WHERE s.tenant_id = %(tenant)s AND s.chunks > 0 AND ts.df > 0
+      AND (%(locale)s::text IS NULL OR s.locale = %(locale)s)
+    ORDER BY s.locale, ts.df, ts.term
 """
-# Statistics (N, avgdl, df) stay those of the whole tenant and locale: a filter narrows what is returned,
-# never how a term is weighted, so a chunk scores the same with or without filters.
-_SQL_ALL = _SQL + "SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(k)s"
-_VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM scored s JOIN knowledge_chunk c ON c.id = s.chunk_id
-    WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
+_WEIGHT = (
+    "q.idf * p.tf * (%(k1)s::float8 + 1)"
+    " / (p.tf + %(k1)s::float8 * (1 - %(b)s::float8 + %(b)s::float8 * p.dl / %(avgdl)s::float8))"
+)
+# The postings of the terms `{terms}` (weights `{idfs}`): `{restrict}` narrows each term's index scan,
+# `{where}` filters the rows it returns.
+_POSTINGS = """
+    FROM unnest(%({terms})s::text[], %({idfs})s::float8[]) AS q(term, idf)
+    CROSS JOIN LATERAL (
+        SELECT p.chunk_id, p.tf, p.dl FROM knowledge_posting p
+        WHERE p.tenant_id = %(tenant)s AND p.locale = %(locale)s AND p.term = q.term {restrict}
+    ) AS p {where}
+"""
+_SCORED = f"SELECT p.chunk_id, sum({_WEIGHT}) AS score " + _POSTINGS.format(
+    terms="terms", idfs="idfs", restrict="{restrict}", where="{where}"
+)
+# The chunks holding the pivot term, as a sorted id array: one ordered walk of each term's postings in
+# their own index (OFFSET 0 keeps the planner from fetching every posting of each chunk instead).
+_IN_PIVOT = {
+    "restrict": "AND p.chunk_id = ANY(ARRAY(SELECT x.chunk_id FROM knowledge_posting x"
+    " WHERE x.tenant_id = %(tenant)s AND x.locale = %(locale)s AND x.term = %(pivot)s ORDER BY 1)) OFFSET 0",
+    "where": "",
+}
+# A small category's chunks: each term's postings are read whole (OFFSET 0 again) and matched in a hash.
+_IN_CATEGORY = {"restrict": "OFFSET 0", "where": f"WHERE p.chunk_id IN ({CATEGORY_CHUNKS})"}
+_ALL = {"restrict": "", "where": ""}
+# MaxScore's second step: chunks holding an essential term whose essential score plus the bounds of the
+# other terms reaches the threshold.
+_CANDIDATES = f"""candidates AS MATERIALIZED (
+        SELECT p.chunk_id, sum({_WEIGHT}) AS partial
+        {_POSTINGS.format(terms="e_terms", idfs="e_idfs", restrict="", where="")}
+        GROUP BY p.chunk_id HAVING sum({_WEIGHT}) + %(ne_bound)s::float8 >= %(theta)s::float8
+    ), rest AS (
+        SELECT p.chunk_id, sum({_WEIGHT}) AS partial
+        {_POSTINGS.format(terms="ne_terms", idfs="ne_idfs", restrict="OFFSET 0", where="")}
+        WHERE p.chunk_id IN (SELECT chunk_id FROM candidates)
+        GROUP BY p.chunk_id
+    ), """
+_RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
+    FROM candidates c LEFT JOIN rest r USING (chunk_id)"""
+_TOP = "SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(k)s"
 # First try: check visibility on the best `probe` chunks only (most callers see most chunks, so the top k
 # is almost always among them); only when fewer than k survive is every scored chunk checked.
-_PROBE_TAIL = """, top AS MATERIALIZED (
+_PROBE_TAIL = """top AS MATERIALIZED (
         SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(probe)s
     )
     SELECT s.chunk_id, s.score FROM top s JOIN knowledge_chunk c ON c.id = s.chunk_id
     WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
-PROBE_FACTOR, PROBE_MIN = 5, 500
+_VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM scored s JOIN knowledge_chunk c ON c.id = s.chunk_id
+    WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
 
 
 def chunk_search_keyword(
@@ -90,19 +142,88 @@ def chunk_search_keyword_ids(
     """Return (chunk id, BM25 score) pairs, best first, without loading the chunks.
 
     With `visibility`, only chunks the caller may see are returned (its locale filter, if any, applies too).
+    Statistics (N, avgdl, df) stay those of the whole tenant and locale: a filter narrows what is returned,
+    never how a term is weighted, so a chunk scores the same with or without filters.
     """
     query = (query or "")[:QUERY_MAX_CHARS].replace("\x00", " ")
     if visibility is not None:
         locale = visibility.params.get("v_locale", locale)
-    if not query.strip() or (locale is not None and locale not in TS_CONFIGS):
+    k = max(0, min(k, MAX_K))
+    if not query.strip() or k == 0 or (locale is not None and locale not in TS_CONFIGS):
         return []
-    params = {"tenant": tenant_id, "locale": locale, "query": query, "k": max(0, min(k, MAX_K)), "k1": k1, "b": b}
+    rows = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        for lq in query_terms(tenant_id=tenant_id, query=query, locale=locale, k1=k1, b=b):
+            params = {"tenant": tenant_id, "locale": lq.locale, "avgdl": lq.avgdl, "k1": k1, "b": b, "k": k}
+            rows += _locale_top(lq, params, visibility)
+    return sorted(rows, key=lambda row: (-row[1], row[0]))[:k]
+
+
+def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b: float) -> list[LocaleQuery]:
+    """Return the query's lexemes known to the tenant, per locale, with their idf and weight bounds."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TERMS_SQL, {"tenant": tenant_id, "locale": locale, "query": query})
+        rows = cursor.fetchall()
+    out: dict[str, LocaleQuery] = {}
+    for loc, n, avgdl, term, df, max_tf, min_dl, max_weight, weight_avgdl in rows:
+        lq = out.setdefault(loc, LocaleQuery(loc, avgdl, []))
+        idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        tf_part = max_tf * (k1 + 1) / (max_tf + k1 * (1 - b + b * min_dl / avgdl))
+        if (k1, b) == (BM25_K1, BM25_B) and weight_avgdl > 0:
+            tf_part = min(tf_part, max_weight * max(1.0, avgdl / weight_avgdl))
+        lq.terms.append(QueryTerm(term, df, idf, idf * tf_part))
+    return list(out.values())
+
+
+def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) -> list[tuple[int, float]]:
+    params = {**params, "terms": [t.term for t in lq.terms], "idfs": [t.idf for t in lq.terms]}
+    if visibility is not None and visibility.small_category:
+        return _top("", _SCORED.format(**_IN_CATEGORY), params, visibility)
+    if len(lq.terms) == 1:
+        return _top("", _SCORED.format(**_ALL), params, visibility)
+    pivot = lq.terms[0]
+    first = _top("", _SCORED.format(**_IN_PIVOT), {**params, "pivot": pivot.term}, visibility)
+    if len(first) < params["k"]:
+        return _top("", _SCORED.format(**_ALL), params, visibility)  # no threshold: every posting is scored
+    theta = first[-1][1]
+    essential, non_essential = _split(lq.terms, theta)
+    if not [t for t in essential if t is not pivot]:
+        return first  # every chunk without the pivot term scores below the k-th chunk with it
+    params |= {
+        "e_terms": [t.term for t in essential],
+        "e_idfs": [t.idf for t in essential],
+        "ne_bound": sum(t.bound for t in non_essential) + EPSILON,
+        "theta": theta,
+    }
+    params |= {"ne_terms": [t.term for t in non_essential], "ne_idfs": [t.idf for t in non_essential]}
+    second = _top(_CANDIDATES, _RESCORED, params, visibility, grouped=True)
+    return list(dict(first + second).items())
+
+
+def _split(terms: list[QueryTerm], theta: float) -> tuple[list[QueryTerm], list[QueryTerm]]:
+    """Split into essential terms and the largest set of smallest-bound terms whose bounds sum below theta."""
+    by_bound = sorted(terms, key=lambda t: (t.bound, t.term))
+    total, cut = 0.0, 0
+    for term in by_bound:
+        if total + term.bound >= theta - EPSILON:
+            break
+        total += term.bound
+        cut += 1
+    return by_bound[cut:], by_bound[:cut]
+
+
+def _top(
+    ctes: str, scored: str, params: dict, visibility: Visibility | None, grouped: bool = False
+) -> list[tuple[int, float]]:
+    """Return the best k of `scored` (visible ones only, with `visibility`)."""
+    head = f"WITH {ctes}scored AS MATERIALIZED ({scored}{'' if grouped else ' GROUP BY p.chunk_id'})"
     if visibility is None:
-        return _rows(_SQL_ALL, params)
+        return _rows(f"{head} {_TOP}", params)
     params = visibility.where({**params, "probe": max(PROBE_MIN, PROBE_FACTOR * params["k"])})
-    rows = _rows(_SQL.rstrip() + _PROBE_TAIL.format(where=visibility.chunk_sql), params)
+    rows = _rows(f"{head}, {_PROBE_TAIL.format(where=visibility.chunk_sql)}", params)
     if len(rows) < params["k"]:
-        rows = _rows(_SQL + _VISIBLE_TAIL.format(where=visibility.chunk_sql), params)
+        rows = _rows(f"{head} {_VISIBLE_TAIL.format(where=visibility.chunk_sql)}", params)
     return rows
 
 

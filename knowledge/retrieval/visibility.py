@@ -12,10 +12,22 @@ Conditions use named parameters prefixed `v_` so they merge with a leg's own par
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.db import connection
+
 from catalog.selectors import category_entitled_ids, category_subtree_ids_by_slug, price_lists_for
 from governance.authentication import Caller
 
 PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance_category")
+# A category subtree with at most this many products is searched exactly by the vector and keyword legs:
+# every chunk of it is scored, then checked for visibility best first (cheaper than an index walk that
+# skips the rest of the catalog, and exact).
+EXACT_CATEGORY_MAX_PRODUCTS = 6_000
+# The live leaf chunks of the products in the requested category subtree (`small_category` callers).
+CATEGORY_CHUNKS = """
+    SELECT c.id FROM catalog_product p0 JOIN knowledge_chunk c ON c.product_id = p0.id
+    WHERE p0.tenant_id = %(v_tenant)s AND p0.category_id = ANY(%(v_category)s)
+      AND c.tenant_id = %(v_tenant)s AND c.retired_at IS NULL AND c.is_leaf
+"""
 
 # The SKUs that decide a chunk's stock and price: a SKU chunk's own SKU, else every SKU of the product.
 SKU_SCOPE = "s.product_id = p.id AND s.is_active AND (c.source_kind <> 'sku' OR s.id = c.source_id)"
@@ -41,6 +53,7 @@ class Visibility:
     chunk_sql: str
     product_sql: str
     params: dict  # v_lists, v_low and v_high always: the caller's price lists and requested price range
+    small_category: bool = False  # a category filter of at most EXACT_CATEGORY_MAX_PRODUCTS products
 
     def where(self, params: dict) -> dict:
         """Return the leg's parameters merged with the visibility ones."""
@@ -60,9 +73,11 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
     if entitled is not None:
         params["v_entitled"] = sorted(entitled)
         product.append("p.category_id = ANY(%(v_entitled)s)")
+    small = False
     if filters.get("category"):
         params["v_category"] = category_subtree_ids_by_slug(tenant_id=tenant_id, slug=filters["category"])
         product.append("p.category_id = ANY(%(v_category)s)")
+        small = _small_category(tenant_id, params["v_category"])
     if filters.get("compliance_category"):
         params["v_compliance"] = filters["compliance_category"]
         product.append("p.compliance_category = %(v_compliance)s")
@@ -89,7 +104,18 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
     if filters.get("locale"):
         params["v_locale"] = filters["locale"]
         chunk.append("c.locale = %(v_locale)s")
-    return Visibility(" AND ".join(chunk), product_sql, params)
+    return Visibility(" AND ".join(chunk), product_sql, params, small)
+
+
+def _small_category(tenant_id: int, category_ids: list[int]) -> bool:
+    """Whether these categories hold few products (counted up to the limit)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM catalog_product WHERE tenant_id = %s AND category_id = ANY(%s)"
+            " LIMIT %s) AS capped",
+            [tenant_id, category_ids, EXACT_CATEGORY_MAX_PRODUCTS + 1],
+        )
+        return cursor.fetchone()[0] <= EXACT_CATEGORY_MAX_PRODUCTS
 
 
 def _sku_conditions(filters: Mapping, params: dict) -> list[str]:

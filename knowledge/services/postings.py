@@ -1,11 +1,22 @@
 """Keep the keyword leg's postings and BM25 statistics a function of the live leaf chunks.
 
 The indexing path calls `postings_add` after inserting chunks and `postings_remove` before retiring
-them, in the same transaction, so a retired chunk leaves both its postings and the statistics.
+them, in the same transaction, so a retired chunk leaves both its postings and the statistics (per tenant
+and locale: chunks and summed length; per lexeme: document frequency and term-weight bounds).
 Each call is two bulk statements for the whole batch, never a query per chunk.
 """
 
 from django.db import connection
+
+# BM25's parameters: the keyword leg's defaults, and those the term statistics' `max_weight` assumes.
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+def tf_part_sql(tf: str, dl: str, avgdl: str) -> str:
+    """Return SQL for a posting's BM25 tf part (the factor of idf) with the default parameters."""
+    return f"{tf} * {BM25_K1 + 1} / ({tf} + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * {dl} / {avgdl}))"
+
 
 TS_CONFIGS = {"en": "english", "de": "german"}  # the chunk's locale picks stemming and stop words
 DEFAULT_TS_CONFIG = "simple"  # a locale without a configuration is still searchable, unstemmed
@@ -30,19 +41,47 @@ _ADD = f"""
     ), added AS (
         INSERT INTO knowledge_posting (tenant_id, locale, term, chunk_id, tf, dl)
         SELECT t.tenant_id, t.locale, t.lexeme, t.chunk_id, t.tf, l.dl FROM terms t JOIN lengths l USING (chunk_id)
-        RETURNING tenant_id, locale, chunk_id, tf
+        RETURNING tenant_id, locale, term, chunk_id, tf, dl
+    ), reference AS (
+        SELECT a.tenant_id, a.locale, coalesce(
+            (SELECT s.lexemes::float8 / s.chunks FROM knowledge_keywordstats s
+             WHERE s.tenant_id = a.tenant_id AND s.locale = a.locale AND s.chunks > 0),
+            sum(a.tf)::float8 / count(DISTINCT a.chunk_id)
+        ) AS avgdl
+        FROM added a GROUP BY 1, 2
+    ), term_stats AS (
+        INSERT INTO knowledge_termstats AS s (tenant_id, locale, term, df, max_tf, min_dl, max_weight, weight_avgdl)
+        SELECT a.tenant_id, a.locale, a.term, count(*), max(a.tf), min(a.dl),
+               max({tf_part_sql("a.tf", "a.dl", "r.avgdl")}), r.avgdl
+        FROM added a JOIN reference r USING (tenant_id, locale)
+        GROUP BY a.tenant_id, a.locale, a.term, r.avgdl ORDER BY 1, 2, 3
+        ON CONFLICT (tenant_id, locale, term) DO UPDATE SET
+            df = s.df + excluded.df,
+            max_tf = CASE WHEN s.df = 0 THEN excluded.max_tf ELSE greatest(s.max_tf, excluded.max_tf) END,
+            min_dl = CASE WHEN s.df = 0 THEN excluded.min_dl ELSE least(s.min_dl, excluded.min_dl) END,
+            max_weight = CASE WHEN s.df = 0 THEN excluded.max_weight
+                ELSE greatest(s.max_weight, excluded.max_weight) END,
+            weight_avgdl = CASE WHEN s.df = 0 THEN excluded.weight_avgdl
+                ELSE least(s.weight_avgdl, excluded.weight_avgdl) END
     )
     SELECT tenant_id, locale, count(DISTINCT chunk_id), sum(tf) FROM added GROUP BY tenant_id, locale
 """
 
 _REMOVE = """
     WITH removed AS (
-        DELETE FROM knowledge_posting WHERE chunk_id = ANY(%(ids)s) RETURNING tenant_id, locale, chunk_id, tf
+        DELETE FROM knowledge_posting WHERE chunk_id = ANY(%(ids)s) RETURNING tenant_id, locale, term, chunk_id, tf
+    ), counts AS (
+        SELECT tenant_id, locale, term, count(*) AS df FROM removed GROUP BY 1, 2, 3
+    ), locked AS (
+        SELECT s.id, r.df FROM knowledge_termstats s JOIN counts r USING (tenant_id, locale, term)
+        ORDER BY s.tenant_id, s.locale, s.term FOR UPDATE OF s
+    ), term_stats AS (
+        UPDATE knowledge_termstats s SET df = s.df - l.df FROM locked l WHERE s.id = l.id
     )
     SELECT tenant_id, locale, -count(DISTINCT chunk_id), -sum(tf) FROM removed GROUP BY tenant_id, locale
 """
 
-# Rows are upserted in key order, so two batches touching the same tenants never deadlock.
+# Rows are upserted (and term stats locked) in key order, so two batches touching the same rows never deadlock.
 _STATS = """
     INSERT INTO knowledge_keywordstats (tenant_id, locale, chunks, lexemes)
     SELECT * FROM unnest(%(tenants)s::bigint[], %(locales)s::text[], %(chunks)s::bigint[], %(lexemes)s::bigint[])

@@ -145,11 +145,12 @@ def test_chunk_search_keyword__unknown_locale_and_empty_tenant_return_nothing(ac
 
 
 @pytest.mark.parametrize("k", [1, 3, 50])
-def test_chunk_search_keyword__costs_two_queries_whatever_k(active_space, django_assert_num_queries, k):
+def test_chunk_search_keyword__costs_a_few_queries_whatever_k(active_space, django_assert_max_num_queries, k):
     tenant = factories.TenantFactory()
     _docs(tenant)
 
-    with django_assert_num_queries(2):  # the BM25 statement and one load of the hit chunks
+    # savepoint, work_mem, the query's terms, the two MaxScore steps, release, one load of the hit chunks
+    with django_assert_max_num_queries(7):
         hits = chunk_search_keyword(tenant_id=tenant.pk, query="espresso kettle tea", k=k)
 
     assert len(hits) == min(k, 3)

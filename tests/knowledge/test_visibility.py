@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from governance.authentication import Caller
-from knowledge import selectors
 from knowledge.models import Chunk, ChunkEmbedding
+from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
 from knowledge.retrieval.visibility import visibility_for
@@ -48,9 +48,9 @@ def _rare_category(rng, space, common_rows: int):
     return tenant, rare, rare_ids, rare_vectors, visibility_for(Caller(tenant, None), {"category": "rare"})
 
 
-@pytest.mark.parametrize("exact_max", [selectors.EXACT_CATEGORY_MAX_PRODUCTS, 0], ids=["exact", "hnsw"])
+@pytest.mark.parametrize("exact_max", [visibility_module.EXACT_CATEGORY_MAX_PRODUCTS, 0], ids=["exact", "hnsw"])
 def test_vector_leg__a_category_filter_keeping_1_percent_returns_k_exact_rows(active_space, monkeypatch, exact_max):
-    monkeypatch.setattr(selectors, "EXACT_CATEGORY_MAX_PRODUCTS", exact_max)  # 0: the iterative HNSW scan
+    monkeypatch.setattr(visibility_module, "EXACT_CATEGORY_MAX_PRODUCTS", exact_max)  # 0: the iterative HNSW scan
     rng = np.random.default_rng(11)
     tenant, rare, rare_ids, rare_vectors, visibility = _rare_category(rng, active_space, common_rows=2000)
 
