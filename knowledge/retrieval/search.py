@@ -10,6 +10,7 @@ import html
 import re
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,7 +24,7 @@ from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
 from knowledge.retrieval.rerank import Candidate, freshness, rerankers_for
 from knowledge.retrieval.visibility import PRICED, SKU_SCOPE, STOCKED, Visibility, visibility_for
-from knowledge.selectors import chunk_search_vector_ids, ranking_for
+from knowledge.selectors import chunk_search_vector_ids, query_vector, ranking_for
 from knowledge.services.spaces import active_space, space_label
 
 VECTOR_K, KEYWORD_K, FUZZY_K = 100, 100, 50  # fused pool of at most 250 candidates: enough for 5 pages of 50
@@ -36,6 +37,8 @@ PRICE_BANDS = (
     ("250-500", Decimal(250), Decimal(500)),
     ("500+", Decimal(500), None),
 )
+# Query encoding (CPU, no database) overlaps the keyword and fuzzy legs' SQL: one thread per request slot.
+_ENCODER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="query-encode")
 SNIPPET_MAX = 300  # characters of a highlight before it is cut with an ellipsis
 HIGHLIGHT_TERMS = 32  # distinct query words looked for in a snippet
 WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -72,13 +75,19 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     query, tenant_id = params["q"], caller.tenant.pk
     visibility = visibility_for(caller, params)
     ranking, space = ranking_for(tenant_id=tenant_id), active_space()
-    vector = dict(  # ids only: the page's chunks are loaded once, below
-        chunk_search_vector_ids(
-            tenant_id=tenant_id, query=query[:QUERY_EMBED_CHARS], k=VECTOR_K, space=space, visibility=visibility
-        )
-    )
+    encoding = _ENCODER.submit(query_vector, query[:QUERY_EMBED_CHARS], space)  # runs while the SQL legs do
     keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
     fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
+    vector = dict(  # ids only: the page's chunks are loaded once, below
+        chunk_search_vector_ids(
+            tenant_id=tenant_id,
+            query=query[:QUERY_EMBED_CHARS],
+            k=VECTOR_K,
+            space=space,
+            visibility=visibility,
+            vector=encoding.result(),
+        )
+    )
     fused = dict(
         reciprocal_rank_fusion(
             [list(keyword), list(vector), list(fuzzy)],
