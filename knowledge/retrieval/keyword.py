@@ -91,8 +91,11 @@ _IN_PIVOT = {
     " WHERE x.tenant_id = %(tenant)s AND x.locale = %(locale)s AND x.term = %(pivot)s ORDER BY 1)) OFFSET 0",
     "where": "",
 }
-# A small category's chunks: each term's postings are read whole (OFFSET 0 again) and matched in a hash.
-_IN_CATEGORY = {"restrict": "OFFSET 0", "where": f"WHERE p.chunk_id IN ({CATEGORY_CHUNKS})"}
+# A small category's chunks, the same way.
+_IN_CATEGORY = {
+    "restrict": f"AND p.chunk_id = ANY(ARRAY(SELECT cc.id FROM ({CATEGORY_CHUNKS}) AS cc ORDER BY 1)) OFFSET 0",
+    "where": "",
+}
 _ALL = {"restrict": "", "where": ""}
 # MaxScore's second step: chunks holding an essential term whose essential score plus the bounds of the
 # other terms reaches the threshold.
