@@ -37,8 +37,7 @@ PRICE_BANDS = (
     ("250-500", Decimal(250), Decimal(500)),
     ("500+", Decimal(500), None),
 )
-# Query encoding (CPU, no database) overlaps the keyword and fuzzy legs' SQL: one thread per request slot.
-_ENCODER = ThreadPoolExecutor(max_workers=8, thread_name_prefix="query-encode")
+_VECTOR_LEG = ThreadPoolExecutor(max_workers=8, thread_name_prefix="vector-leg")  # one per request slot
 SNIPPET_MAX = 300  # characters of a highlight before it is cut with an ellipsis
 HIGHLIGHT_TERMS = 32  # distinct query words looked for in a snippet
 WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -75,19 +74,7 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     query, tenant_id = params["q"], caller.tenant.pk
     visibility = visibility_for(caller, params)
     ranking, space = ranking_for(tenant_id=tenant_id), active_space()
-    encoding = _ENCODER.submit(query_vector, query[:QUERY_EMBED_CHARS], space)  # runs while the SQL legs do
-    keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
-    fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
-    vector = dict(  # ids only: the page's chunks are loaded once, below
-        chunk_search_vector_ids(
-            tenant_id=tenant_id,
-            query=query[:QUERY_EMBED_CHARS],
-            k=VECTOR_K,
-            space=space,
-            visibility=visibility,
-            vector=encoding.result(),
-        )
-    )
+    vector, keyword, fuzzy = _legs(tenant_id, query, space, visibility)
     fused = dict(
         reciprocal_rank_fusion(
             [list(keyword), list(vector), list(fuzzy)],
@@ -124,6 +111,38 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
         for c in window
     ]
     return SearchResult(len(candidates), page, hits, _facets(rows.values()), versions)
+
+
+def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[dict, dict, dict]:
+    """Run the vector, keyword and fuzzy legs; return each one's {chunk id: score}.
+
+    The vector leg (query encoding, then its SQL) runs on a thread with a database connection of its own
+    while the keyword and fuzzy legs run on the request's: two PostgreSQL backends on two cores. Inside a
+    transaction (a caller's atomic block) another connection would not see its uncommitted rows, so there
+    only the encoding runs beside the other legs.
+    """
+    text, shared = query[:QUERY_EMBED_CHARS], connection.in_atomic_block
+    if shared:
+        future = _VECTOR_LEG.submit(query_vector, text, space)
+    else:
+        future = _VECTOR_LEG.submit(_vector_leg_own_connection, tenant_id, text, space, visibility)
+    keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
+    fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
+    if not shared:
+        return future.result(), keyword, fuzzy
+    vector = chunk_search_vector_ids(
+        tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility, vector=future.result()
+    )
+    return dict(vector), keyword, fuzzy
+
+
+def _vector_leg_own_connection(tenant_id: int, text: str, space, visibility: Visibility) -> dict:
+    try:
+        return dict(
+            chunk_search_vector_ids(tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility)
+        )
+    finally:
+        connection.close()  # this thread's own: never left open between requests
 
 
 _CANDIDATES_SQL = f"""

@@ -314,3 +314,27 @@ def _other_tenants_citations(shop) -> set[str]:
         sources_index("product", ids, drain=False)
         shop.others = {c.citation_id for c in Chunk.objects.exclude(tenant=shop.tenant)}
     return shop.others
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search__with_committed_rows_the_vector_leg_runs_on_its_own_connection_and_closes_it(active_space):
+    from django.db import connection
+
+    from knowledge.retrieval.search import search
+
+    tenant = factories.TenantFactory()
+    category = factories.CategoryFactory(tenant=tenant, slug="audio")
+    products = [factories.product(tenant, category, title=f"Wireless Headphones {i}") for i in range(3)]
+    sources_index("product", [p.pk for p in products], drain=False)
+    with connection.cursor() as cursor:
+        backends = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        cursor.execute(backends)
+        before = cursor.fetchone()[0]
+
+        result = search(Caller(tenant, None), {"q": "headphones", "page_size": 10})
+
+        cursor.execute(backends)
+        after = cursor.fetchone()[0]
+    assert not connection.in_atomic_block  # the threaded path, not the shared-transaction one
+    assert result.hits and all(hit.legs["vector"] is not None for hit in result.hits)
+    assert after == before
