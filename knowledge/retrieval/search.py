@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from governance.authentication import Caller
@@ -137,12 +137,15 @@ def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[di
 
 
 def _vector_leg_own_connection(tenant_id: int, text: str, space, visibility: Visibility) -> dict:
+    # This thread's connection follows Django's request life cycle: kept for CONN_MAX_AGE (a new backend per
+    # request would plan every statement with cold caches), closed once too old or broken.
+    close_old_connections()
     try:
         return dict(
             chunk_search_vector_ids(tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility)
         )
     finally:
-        connection.close()  # this thread's own: never left open between requests
+        close_old_connections()
 
 
 _CANDIDATES_SQL = f"""

@@ -317,7 +317,7 @@ def _other_tenants_citations(shop) -> set[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_search__with_committed_rows_the_vector_leg_runs_on_its_own_connection_and_closes_it(active_space):
+def test_search__with_committed_rows_the_vector_leg_reuses_a_connection_of_its_own(active_space):
     from django.db import connection
 
     from knowledge.retrieval.search import search
@@ -326,15 +326,18 @@ def test_search__with_committed_rows_the_vector_leg_runs_on_its_own_connection_a
     category = factories.CategoryFactory(tenant=tenant, slug="audio")
     products = [factories.product(tenant, category, title=f"Wireless Headphones {i}") for i in range(3)]
     sources_index("product", [p.pk for p in products], drain=False)
+    caller, backends = Caller(tenant, None), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+
+    first = search(caller, {"q": "headphones", "page_size": 10})
     with connection.cursor() as cursor:
-        backends = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         cursor.execute(backends)
-        before = cursor.fetchone()[0]
-
-        result = search(Caller(tenant, None), {"q": "headphones", "page_size": 10})
-
+        after_first = cursor.fetchone()[0]
+        for _ in range(3):
+            again = search(caller, {"q": "headphones", "page_size": 10})
         cursor.execute(backends)
-        after = cursor.fetchone()[0]
+        after_more = cursor.fetchone()[0]
+
     assert not connection.in_atomic_block  # the threaded path, not the shared-transaction one
-    assert result.hits and all(hit.legs["vector"] is not None for hit in result.hits)
-    assert after == before
+    assert first.hits and all(hit.legs["vector"] is not None for hit in first.hits)
+    assert [h.chunk.pk for h in again.hits] == [h.chunk.pk for h in first.hits]
+    assert after_more == after_first  # no connection per request
