@@ -34,6 +34,7 @@ class Command(BaseCommand):
         path = Path(dataset)
         if not (path / "corpus.jsonl").is_file() or not (path / "qrels" / "test.tsv").is_file():
             raise CommandError(f"{path} is not a BEIR set (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
+        _require_migrated()
         data = evaluation.beir_read(path, limit_queries)
         loaded = evaluation.beir_load(data, tenant or f"eval-{path.name}"[:50])
         runs = evaluation.run_systems(data, loaded, _params(keyword_params))
@@ -54,3 +55,15 @@ class Command(BaseCommand):
         for key, value in figures.items():
             if not key.endswith(("ndcg@10", "recall@100", "mrr@10")):
                 self.stdout.write(f"{key}: {value}")
+
+
+def _require_migrated() -> None:
+    """Stop before loading anything when the database lags the code (the indexing path writes every table)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        names = ", ".join(f"{m.app_label}.{m.name}" for m, _ in pending[:5])
+        raise CommandError(f"The database lacks {len(pending)} migration(s) ({names}): run `python manage.py migrate`.")
