@@ -111,16 +111,19 @@ _CANDIDATES = f"""candidates AS MATERIALIZED (
     ), """
 _RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
     FROM candidates c LEFT JOIN rest r USING (chunk_id)"""
-_TOP = "SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(k)s"
+# Scores are ordered at 1e-9: the same chunk summed in another order (another path, another plan) differs in
+# the last bits, and equal chunks (SKUs sharing a text) would then swap places from one request to the next.
+ORDER = "round(score * 1e9::float8) DESC, chunk_id"
+_TOP = f"SELECT chunk_id, score FROM scored ORDER BY {ORDER} LIMIT %(k)s"
 # First try: check visibility on the best `probe` chunks only (most callers see most chunks, so the top k
 # is almost always among them); only when fewer than k survive is every scored chunk checked.
 _PROBE_TAIL = """top AS MATERIALIZED (
-        SELECT chunk_id, score FROM scored ORDER BY score DESC, chunk_id LIMIT %(probe)s
+        SELECT chunk_id, score FROM scored ORDER BY {order} LIMIT %(probe)s
     )
     SELECT s.chunk_id, s.score FROM top s JOIN knowledge_chunk c ON c.id = s.chunk_id
-    WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
+    WHERE {where} ORDER BY {order} LIMIT %(k)s"""
 _VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM scored s JOIN knowledge_chunk c ON c.id = s.chunk_id
-    WHERE {where} ORDER BY s.score DESC, s.chunk_id LIMIT %(k)s"""
+    WHERE {where} ORDER BY {order} LIMIT %(k)s"""
 
 
 def chunk_search_keyword(
@@ -160,7 +163,7 @@ def chunk_search_keyword_ids(
         for lq in query_terms(tenant_id=tenant_id, query=query, locale=locale, k1=k1, b=b):
             params = {"tenant": tenant_id, "locale": lq.locale, "avgdl": lq.avgdl, "k1": k1, "b": b, "k": k}
             rows += _locale_top(lq, params, visibility)
-    return sorted(rows, key=lambda row: (-row[1], row[0]))[:k]
+    return sorted(rows, key=lambda row: (-round(row[1] * 1e9), row[0]))[:k]
 
 
 def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b: float) -> list[LocaleQuery]:
@@ -224,9 +227,9 @@ def _top(
     if visibility is None:
         return _rows(f"{head} {_TOP}", params)
     params = visibility.where({**params, "probe": max(PROBE_MIN, PROBE_FACTOR * params["k"])})
-    rows = _rows(f"{head}, {_PROBE_TAIL.format(where=visibility.chunk_sql)}", params)
+    rows = _rows(f"{head}, {_PROBE_TAIL.format(where=visibility.chunk_sql, order=ORDER)}", params)
     if len(rows) < params["k"]:
-        rows = _rows(f"{head} {_VISIBLE_TAIL.format(where=visibility.chunk_sql)}", params)
+        rows = _rows(f"{head} {_VISIBLE_TAIL.format(where=visibility.chunk_sql, order=ORDER)}", params)
     return rows
 
 
