@@ -8,9 +8,11 @@ their facet fields and re-ranking features in one more query, and the re-rankers
 
 import html
 import re
+import threading
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -113,27 +115,52 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     return SearchResult(len(candidates), page, hits, _facets(rows.values()), versions)
 
 
+class _InFlight:
+    """How many searches this process is running now (the web server's threads share it)."""
+
+    def __init__(self):
+        self._lock, self._count = threading.Lock(), 0
+
+    @contextmanager
+    def search(self):
+        """Count this search while it runs; yield whether it is the only one."""
+        with self._lock:
+            self._count += 1
+            alone = self._count == 1
+        try:
+            yield alone
+        finally:
+            with self._lock:
+                self._count -= 1
+
+
+IN_FLIGHT = _InFlight()
+
+
 def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[dict, dict, dict]:
     """Run the vector, keyword and fuzzy legs; return each one's {chunk id: score}.
 
-    The vector leg (query encoding, then its SQL) runs on a thread with a database connection of its own
-    while the keyword and fuzzy legs run on the request's: two PostgreSQL backends on two cores. Inside a
-    transaction (a caller's atomic block) another connection would not see its uncommitted rows, so there
-    only the encoding runs beside the other legs.
+    When it is the process's only search, the vector leg (query encoding, then its SQL) runs on a thread
+    with a database connection of its own while the keyword and fuzzy legs run on the request's: two
+    PostgreSQL backends on two cores. With other searches running the cores are busy anyway, and inside a
+    transaction (a caller's atomic block) another connection would not see its uncommitted rows: then only
+    the encoding runs beside the other legs.
     """
-    text, shared = query[:QUERY_EMBED_CHARS], connection.in_atomic_block
-    if shared:
-        future = _VECTOR_LEG.submit(query_vector, text, space)
-    else:
-        future = _VECTOR_LEG.submit(_vector_leg_own_connection, tenant_id, text, space, visibility)
-    keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
-    fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
-    if not shared:
-        return future.result(), keyword, fuzzy
-    vector = chunk_search_vector_ids(
-        tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility, vector=future.result()
-    )
-    return dict(vector), keyword, fuzzy
+    text = query[:QUERY_EMBED_CHARS]
+    with IN_FLIGHT.search() as alone:
+        beside = alone and not connection.in_atomic_block
+        if beside:
+            future = _VECTOR_LEG.submit(_vector_leg_own_connection, tenant_id, text, space, visibility)
+        else:
+            future = _VECTOR_LEG.submit(query_vector, text, space)
+        keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
+        fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
+        if beside:
+            return future.result(), keyword, fuzzy
+        vector = chunk_search_vector_ids(
+            tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility, vector=future.result()
+        )
+        return dict(vector), keyword, fuzzy
 
 
 def _vector_leg_own_connection(tenant_id: int, text: str, space, visibility: Visibility) -> dict:

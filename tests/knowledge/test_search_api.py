@@ -341,3 +341,25 @@ def test_search__with_committed_rows_the_vector_leg_reuses_a_connection_of_its_o
     assert first.hits and all(hit.legs["vector"] is not None for hit in first.hits)
     assert [h.chunk.pk for h in again.hits] == [h.chunk.pk for h in first.hits]
     assert after_more == after_first  # no connection per request
+
+
+@pytest.mark.django_db(transaction=True)
+def test_search__the_vector_leg_runs_on_the_requests_connection_while_other_searches_run(active_space):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from knowledge.retrieval.search import IN_FLIGHT, search
+
+    tenant = factories.TenantFactory()
+    product = factories.product(tenant, factories.CategoryFactory(tenant=tenant), title="Wireless Headphones")
+    sources_index("product", [product.pk], drain=False)
+
+    def vector_statements():
+        with CaptureQueriesContext(connection) as captured:
+            result = search(Caller(tenant, None), {"q": "headphones", "page_size": 10})
+        assert result.hits and result.hits[0].legs["vector"] is not None
+        return [q for q in captured.captured_queries if "knowledge_chunkembedding" in q["sql"]]
+
+    assert vector_statements() == []  # alone: on the vector leg's own connection
+    with IN_FLIGHT.search():  # another search in flight in this process
+        assert len(vector_statements()) == 1
