@@ -317,30 +317,32 @@ def _other_tenants_citations(shop) -> set[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_search__with_committed_rows_the_vector_leg_reuses_a_connection_of_its_own(active_space):
+def test_search__with_committed_rows_the_vector_leg_keeps_a_connection_of_its_own(active_space, monkeypatch):
     from django.db import connection
 
-    from knowledge.retrieval.search import search
+    from knowledge.retrieval import search as search_module
 
     tenant = factories.TenantFactory()
     category = factories.CategoryFactory(tenant=tenant, slug="audio")
     products = [factories.product(tenant, category, title=f"Wireless Headphones {i}") for i in range(3)]
     sources_index("product", [p.pk for p in products], drain=False)
-    caller, backends = Caller(tenant, None), "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    leg, pids = search_module._vector_leg_own_connection, []
 
-    first = search(caller, {"q": "headphones", "page_size": 10})
+    def recording(*args):
+        hits = leg(*args)
+        pids.append(connection.connection.info.backend_pid)  # the leg's thread's connection, still open
+        return hits
+
+    monkeypatch.setattr(search_module, "_vector_leg_own_connection", recording)
+    results = [search_module.search(Caller(tenant, None), {"q": "headphones", "page_size": 10}) for _ in range(3)]
+
     with connection.cursor() as cursor:
-        cursor.execute(backends)
-        after_first = cursor.fetchone()[0]
-        for _ in range(3):
-            again = search(caller, {"q": "headphones", "page_size": 10})
-        cursor.execute(backends)
-        after_more = cursor.fetchone()[0]
-
-    assert not connection.in_atomic_block  # the threaded path, not the shared-transaction one
-    assert first.hits and all(hit.legs["vector"] is not None for hit in first.hits)
-    assert [h.chunk.pk for h in again.hits] == [h.chunk.pk for h in first.hits]
-    assert after_more == after_first  # no connection per request
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [sorted(set(pids))])
+        alive = cursor.fetchone()[0]
+    assert len(pids) == 3 and connection.connection.info.backend_pid not in pids  # not the request's connection
+    assert alive == len(set(pids))  # kept for the next request, not closed (a cold backend per request)
+    assert all(hit.legs["vector"] is not None for result in results for hit in result.hits)
+    assert results[0].hits and [h.chunk.pk for h in results[-1].hits] == [h.chunk.pk for h in results[0].hits]
 
 
 @pytest.mark.django_db(transaction=True)
