@@ -97,6 +97,7 @@ _IN_CATEGORY = {
     "where": "",
 }
 _ALL = {"restrict": "", "where": ""}
+_IN_CANDIDATES = "AND p.chunk_id = ANY(ARRAY(SELECT chunk_id FROM candidates ORDER BY 1)) OFFSET 0"
 # MaxScore's second step: chunks holding an essential term whose essential score plus the bounds of the
 # other terms reaches the threshold.
 _CANDIDATES = f"""candidates AS MATERIALIZED (
@@ -105,8 +106,7 @@ _CANDIDATES = f"""candidates AS MATERIALIZED (
         GROUP BY p.chunk_id HAVING sum({_WEIGHT}) + %(ne_bound)s::float8 >= %(theta)s::float8
     ), rest AS (
         SELECT p.chunk_id, sum({_WEIGHT}) AS partial
-        {_POSTINGS.format(terms="ne_terms", idfs="ne_idfs", restrict="OFFSET 0", where="")}
-        WHERE p.chunk_id IN (SELECT chunk_id FROM candidates)
+        {_POSTINGS.format(terms="ne_terms", idfs="ne_idfs", restrict=_IN_CANDIDATES, where="")}
         GROUP BY p.chunk_id
     ), """
 _RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
@@ -192,7 +192,7 @@ def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) ->
     first = _top("", _SCORED.format(**_IN_PIVOT), {**params, "pivot": pivot.term}, visibility)
     if len(first) < params["k"]:
         return _top("", _SCORED.format(**_ALL), params, visibility)  # no threshold: every posting is scored
-    theta = first[-1][1]
+    theta = min(score for _, score in first)  # the k-th visible score, or a hair below it
     essential, non_essential = _split(lq.terms, theta)
     if not [t for t in essential if t is not pivot]:
         return first  # every chunk without the pivot term scores below the k-th chunk with it
@@ -201,8 +201,9 @@ def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) ->
         "e_idfs": [t.idf for t in essential],
         "ne_bound": sum(t.bound for t in non_essential) + EPSILON,
         "theta": theta,
+        "ne_terms": [t.term for t in non_essential],
+        "ne_idfs": [t.idf for t in non_essential],
     }
-    params |= {"ne_terms": [t.term for t in non_essential], "ne_idfs": [t.idf for t in non_essential]}
     second = _top(_CANDIDATES, _RESCORED, params, visibility, grouped=True)
     return list(dict(first + second).items())
 
