@@ -263,9 +263,10 @@ class TermStats(models.Model):
     """Per tenant, locale and lexeme: BM25's document frequency and bounds on the lexeme's term weight.
 
     Kept by knowledge.services.postings in the statement that writes or deletes the postings. `df` counts
-    the live leaf chunks holding the lexeme; `max_tf` and `min_dl` only ever widen (a removal leaves them),
-    so BM25's term weight computed from them bounds that of every posting: the keyword leg's MaxScore
-    pruning skips chunks that cannot reach the top k, and stays exact.
+    the live leaf chunks holding the lexeme. The bounds only ever widen (a removal leaves them), so BM25's
+    term weight computed from them bounds that of every posting, and the keyword leg's MaxScore pruning
+    skips only chunks that cannot reach the top k. `max_weight` is the tight bound, valid at another
+    average length A once scaled by max(1, A / weight_avgdl); `max_tf` and `min_dl` serve any k1 and b.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)

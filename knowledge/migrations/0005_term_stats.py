@@ -3,7 +3,6 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 from knowledge.services.postings import tf_part_sql
 
 # Postings written before this migration: their bounds at the tenant's current average length.
