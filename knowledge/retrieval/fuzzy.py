@@ -25,8 +25,9 @@ CODE_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 # `{product}` and `{chunk}` are the caller's visibility (or the tenant alone): applied before each LIMIT,
 # so a selective filter still finds its k matches. Titles and brands are matched by trigram similarity
-# when the query has at most TITLE_MAX_WORDS words, one of which the keyword index does not know (in any
-# of the tenant's locales): a query spelt as the catalog spells it is the keyword leg's, and its trigrams
+# when the query has at most TITLE_MAX_WORDS words, one of which the keyword index does not know (no
+# document frequency in any of the tenant's locales' term statistics): a query spelt as the catalog spells
+# it is the keyword leg's, and its trigrams
 # would only recheck thousands of titles sharing a common word. Codes only for a one-token, code-shaped
 # query: first by prefix (a btree range on upper(code)); only when no code of the tenant starts so is the
 # trigram index asked for similar codes and codes containing the query.
@@ -39,8 +40,8 @@ _SQL = f"""
         SELECT %(titles)s AND NOT (SELECT found FROM code_prefix) AND coalesce(bool_and(EXISTS (
             SELECT 1 FROM unnest(to_tsvector({ts_config_sql("s.locale")}, %(q)s)) AS u
             WHERE NOT EXISTS (
-                SELECT 1 FROM knowledge_posting t
-                WHERE t.tenant_id = %(tenant)s AND t.locale = s.locale AND t.term = u.lexeme
+                SELECT 1 FROM knowledge_termstats t
+                WHERE t.tenant_id = %(tenant)s AND t.locale = s.locale AND t.term = u.lexeme AND t.df > 0
             )
         )), true) AS some_word
         FROM knowledge_keywordstats s WHERE s.tenant_id = %(tenant)s AND s.chunks > 0
