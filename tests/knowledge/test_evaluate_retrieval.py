@@ -56,5 +56,20 @@ def test_evaluate_retrieval__reports_every_system_and_a_rerun_reuses_the_vectors
 def test_evaluate_retrieval__rejects_a_folder_that_is_not_a_beir_set(tmp_path):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="is not a BEIR set"):
         call_command("evaluate_retrieval", dataset=str(tmp_path))
+
+
+def test_evaluate_retrieval__a_database_lacking_a_migration_stops_before_loading_anything(tmp_path):
+    from django.core.management.base import CommandError
+    from django.db.migrations.recorder import MigrationRecorder
+
+    dataset = tmp_path / "tiny"
+    _write_beir(dataset)
+    MigrationRecorder.Migration.objects.filter(app="knowledge", name="0005_term_stats").delete()  # rolled back
+
+    with pytest.raises(CommandError, match=r"knowledge\.0005_term_stats.*run `python manage\.py migrate`"):
+        call_command("evaluate_retrieval", dataset=str(dataset))
+
+    assert not Tenant.objects.filter(slug="eval-tiny").exists()
+    assert not Chunk.objects.exists()
