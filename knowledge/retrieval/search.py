@@ -150,27 +150,30 @@ def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[di
     with IN_FLIGHT.search() as alone:
         beside = alone and not connection.in_atomic_block
         if beside:
-            future = _VECTOR_LEG.submit(_vector_leg_own_connection, tenant_id, text, space, visibility)
+            future = _VECTOR_LEG.submit(_on_own_connection, _vector_ids, tenant_id, text, space, visibility)
         else:
             future = _VECTOR_LEG.submit(query_vector, text, space)
         keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
         fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
-        if beside:
-            return future.result(), keyword, fuzzy
-        vector = chunk_search_vector_ids(
-            tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility, vector=future.result()
+        vector = future.result() if beside else _vector_ids(tenant_id, text, space, visibility, future.result())
+        return vector, keyword, fuzzy
+
+
+def _vector_ids(tenant_id: int, text: str, space, visibility: Visibility, vector=None) -> dict:
+    return dict(
+        chunk_search_vector_ids(
+            tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility, vector=vector
         )
-        return dict(vector), keyword, fuzzy
+    )
 
 
-def _vector_leg_own_connection(tenant_id: int, text: str, space, visibility: Visibility) -> dict:
-    # This thread's connection follows Django's request life cycle: kept for CONN_MAX_AGE (a new backend per
-    # request would plan every statement with cold caches), closed once too old or broken.
+def _on_own_connection(leg, *args):
+    """Run `leg` on this (pool) thread's connection, which follows Django's request life cycle: kept for
+    CONN_MAX_AGE (a new backend per request would plan every statement with cold caches), closed once too
+    old or broken."""
     close_old_connections()
     try:
-        return dict(
-            chunk_search_vector_ids(tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility)
-        )
+        return leg(*args)
     finally:
         close_old_connections()
 

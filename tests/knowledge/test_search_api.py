@@ -326,14 +326,14 @@ def test_search__with_committed_rows_the_vector_leg_keeps_a_connection_of_its_ow
     category = factories.CategoryFactory(tenant=tenant, slug="audio")
     products = [factories.product(tenant, category, title=f"Wireless Headphones {i}") for i in range(3)]
     sources_index("product", [p.pk for p in products], drain=False)
-    leg, pids = search_module._vector_leg_own_connection, []
+    on_own_connection, pids = search_module._on_own_connection, []
 
     def recording(*args):
-        hits = leg(*args)
+        hits = on_own_connection(*args)
         pids.append(connection.connection.info.backend_pid)  # the leg's thread's connection, still open
         return hits
 
-    monkeypatch.setattr(search_module, "_vector_leg_own_connection", recording)
+    monkeypatch.setattr(search_module, "_on_own_connection", recording)
     results = [search_module.search(Caller(tenant, None), {"q": "headphones", "page_size": 10}) for _ in range(3)]
 
     with connection.cursor() as cursor:
