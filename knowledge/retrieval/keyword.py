@@ -72,41 +72,40 @@ _WEIGHT = (
     "q.idf * p.tf * (%(k1)s::float8 + 1)"
     " / (p.tf + %(k1)s::float8 * (1 - %(b)s::float8 + %(b)s::float8 * p.dl / %(avgdl)s::float8))"
 )
-# The postings of the terms `{terms}` (weights `{idfs}`): `{restrict}` narrows each term's index scan,
-# `{where}` filters the rows it returns.
+# The postings of the terms `{terms}` (weights `{idfs}`); `{restrict}` narrows each term's index scan.
 _POSTINGS = """
     FROM unnest(%({terms})s::text[], %({idfs})s::float8[]) AS q(term, idf)
     CROSS JOIN LATERAL (
         SELECT p.chunk_id, p.tf, p.dl FROM knowledge_posting p
         WHERE p.tenant_id = %(tenant)s AND p.locale = %(locale)s AND p.term = q.term {restrict}
-    ) AS p {where}
+    ) AS p
 """
 _SCORED = f"SELECT p.chunk_id, sum({_WEIGHT}) AS score " + _POSTINGS.format(
-    terms="terms", idfs="idfs", restrict="{restrict}", where="{where}"
+    terms="terms", idfs="idfs", restrict="{restrict}"
 )
-# The chunks holding the pivot term, as a sorted id array: one ordered walk of each term's postings in
-# their own index (OFFSET 0 keeps the planner from fetching every posting of each chunk instead).
-_IN_PIVOT = {
-    "restrict": "AND p.chunk_id = ANY(ARRAY(SELECT x.chunk_id FROM knowledge_posting x"
-    " WHERE x.tenant_id = %(tenant)s AND x.locale = %(locale)s AND x.term = %(pivot)s ORDER BY 1)) OFFSET 0",
-    "where": "",
-}
-# A small category's chunks, the same way.
-_IN_CATEGORY = {
-    "restrict": f"AND p.chunk_id = ANY(ARRAY(SELECT cc.id FROM ({CATEGORY_CHUNKS}) AS cc ORDER BY 1)) OFFSET 0",
-    "where": "",
-}
-_ALL = {"restrict": "", "where": ""}
-_IN_CANDIDATES = "AND p.chunk_id = ANY(ARRAY(SELECT chunk_id FROM candidates ORDER BY 1)) OFFSET 0"
+
+
+def _along(ids_sql: str) -> str:
+    """Restrict each term's postings to the chunk ids `ids_sql` selects, walked as one sorted array along the
+    term's own index (OFFSET 0 keeps the planner from fetching every posting of each chunk instead)."""
+    return f"AND p.chunk_id = ANY(ARRAY(SELECT * FROM ({ids_sql}) AS ids ORDER BY 1)) OFFSET 0"
+
+
+_IN_PIVOT = _along(
+    "SELECT x.chunk_id FROM knowledge_posting x"
+    " WHERE x.tenant_id = %(tenant)s AND x.locale = %(locale)s AND x.term = %(pivot)s"
+)
+_IN_CATEGORY = _along(CATEGORY_CHUNKS)
+_IN_CANDIDATES = _along("SELECT chunk_id FROM candidates")
 # MaxScore's second step: chunks holding an essential term whose essential score plus the bounds of the
 # other terms reaches the threshold.
 _CANDIDATES = f"""candidates AS MATERIALIZED (
         SELECT p.chunk_id, sum({_WEIGHT}) AS partial
-        {_POSTINGS.format(terms="e_terms", idfs="e_idfs", restrict="", where="")}
+        {_POSTINGS.format(terms="e_terms", idfs="e_idfs", restrict="")}
         GROUP BY p.chunk_id HAVING sum({_WEIGHT}) + %(ne_bound)s::float8 >= %(theta)s::float8
     ), rest AS (
         SELECT p.chunk_id, sum({_WEIGHT}) AS partial
-        {_POSTINGS.format(terms="ne_terms", idfs="ne_idfs", restrict=_IN_CANDIDATES, where="")}
+        {_POSTINGS.format(terms="ne_terms", idfs="ne_idfs", restrict=_IN_CANDIDATES)}
         GROUP BY p.chunk_id
     ), """
 _RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
@@ -185,13 +184,13 @@ def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b:
 def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) -> list[tuple[int, float]]:
     params = {**params, "terms": [t.term for t in lq.terms], "idfs": [t.idf for t in lq.terms]}
     if visibility is not None and visibility.small_category:
-        return _top("", _SCORED.format(**_IN_CATEGORY), params, visibility)
+        return _top("", _SCORED.format(restrict=_IN_CATEGORY), params, visibility)
     if len(lq.terms) == 1:
-        return _top("", _SCORED.format(**_ALL), params, visibility)
+        return _top("", _SCORED.format(restrict=""), params, visibility)
     pivot = lq.terms[0]
-    first = _top("", _SCORED.format(**_IN_PIVOT), {**params, "pivot": pivot.term}, visibility)
+    first = _top("", _SCORED.format(restrict=_IN_PIVOT), {**params, "pivot": pivot.term}, visibility)
     if len(first) < params["k"]:
-        return _top("", _SCORED.format(**_ALL), params, visibility)  # no threshold: every posting is scored
+        return _top("", _SCORED.format(restrict=""), params, visibility)  # no threshold: every posting is scored
     theta = min(score for _, score in first)  # the k-th visible score, or a hair below it
     essential, non_essential = _split(lq.terms, theta)
     if not [t for t in essential if t is not pivot]:
