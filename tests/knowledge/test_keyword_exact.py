@@ -91,6 +91,27 @@ def test_keyword_leg__pruned_results_equal_bm25_computed_from_the_postings(activ
     assert any(non_essential for _, non_essential in splits)  # the pruning was exercised, not bypassed
 
 
+def test_keyword_leg__the_pivot_terms_pair_raises_the_threshold_and_keeps_the_top_k(active_space, monkeypatch):
+    thetas = []
+    split = keyword._split
+    monkeypatch.setattr(keyword, "_split", lambda terms, theta: thetas.append(theta) or split(terms, theta))
+    rng = random.Random(11)
+    tenant, _ = _corpus(rng)
+    pivots = {"alone": (-1, 500), "capped pair": (10**9, 3), "pair": (10**9, 500)}  # (PAIR_PIVOT_MAX_DF, PAIR_MAX)
+    raised = 0
+    for terms in [q for q in _queries(rng, 40) if len(q) >= 3]:
+        expected, first = _bm25_top(tenant, terms, 10), {}
+        for name, (max_df, pair_max) in pivots.items():
+            monkeypatch.setattr(keyword, "PAIR_PIVOT_MAX_DF", max_df)
+            monkeypatch.setattr(keyword, "PAIR_MAX", pair_max)
+            thetas.clear()
+            _assert_same_top(chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10), expected)
+            first[name] = thetas[0] if thetas else None
+        if first["alone"] is not None and first["pair"] is not None and first["pair"] > first["alone"] + 1e-9:
+            raised += 1
+    assert raised  # the pair's chunks did score above the pivot's k-th: the threshold rose, results unchanged
+
+
 @pytest.mark.parametrize("small", [True, False], ids=["small-category", "maxscore-visible"])
 def test_keyword_leg__a_category_filter_gets_the_exact_top_k_of_its_chunks(active_space, monkeypatch, small):
     if not small:
