@@ -28,7 +28,6 @@ from knowledge.services.postings import BM25_B, BM25_K1, TS_CONFIGS, ts_config_s
 QUERY_MAX_CHARS = 4_000  # to_tsvector over a pasted book is wasted work; the head carries the intent
 QUERY_MAX_TERMS = 64  # distinct lexemes scored at most: bounds the postings read by one query
 MAX_K = 1_000
-PROBE_FACTOR, PROBE_MIN = 5, 500  # visibility is checked on the best max(500, 5k) scored chunks first
 WORK_MEM = "64MB"  # the per-chunk sums of common terms stay in memory instead of spilling to disk
 # The pivot chunks are joined by those holding the next two rarest terms when the pivot term is this rare
 # (at 1M SKUs, bench/search_latency.py: keyword leg p50 56 -> 44, p95 150 -> 81 ms; same results).
@@ -125,15 +124,11 @@ _RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
 # the last bits, and equal chunks (SKUs sharing a text) would then swap places from one request to the next.
 ORDER = "round(score * 1e9::float8) DESC, chunk_id"
 _TOP = f"SELECT chunk_id, score FROM scored ORDER BY {ORDER} LIMIT %(k)s"
-# First try: check visibility on the best `probe` chunks only (most callers see most chunks, so the top k
-# is almost always among them); only when fewer than k survive is every scored chunk checked.
-_PROBE_TAIL = """top AS MATERIALIZED (
-        SELECT chunk_id, score FROM scored ORDER BY {order} LIMIT %(probe)s
-    )
-    SELECT s.chunk_id, s.score FROM top s JOIN knowledge_chunk c ON c.id = s.chunk_id
-    WHERE {where} ORDER BY {order} LIMIT %(k)s"""
-_VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM scored s JOIN knowledge_chunk c ON c.id = s.chunk_id
-    WHERE {where} ORDER BY {order} LIMIT %(k)s"""
+# Visibility is checked chunk by chunk, best first, until k have passed: most callers see most chunks, so
+# few are checked; under a selective filter, as many as it takes (the LATERAL join keeps the sorted order).
+_VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM (SELECT chunk_id, score FROM scored ORDER BY {order}) AS s
+    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where}) AS visible
+    LIMIT %(k)s"""
 
 
 def chunk_search_keyword(
@@ -249,11 +244,8 @@ def _top(
     head = f"WITH {ctes}scored AS MATERIALIZED ({scored}{'' if grouped else ' GROUP BY p.chunk_id'})"
     if visibility is None:
         return _rows(f"{head} {_TOP}", params)
-    params = visibility.where({**params, "probe": max(PROBE_MIN, PROBE_FACTOR * params["k"])})
-    rows = _rows(f"{head}, {_PROBE_TAIL.format(where=visibility.chunk_sql, order=ORDER)}", params)
-    if len(rows) < params["k"]:
-        rows = _rows(f"{head} {_VISIBLE_TAIL.format(where=visibility.chunk_sql, order=ORDER)}", params)
-    return rows
+    tail = _VISIBLE_TAIL.format(where=visibility.chunk_sql, order=ORDER)
+    return _rows(f"{head} {tail}", visibility.where(params))
 
 
 def _rows(sql: str, params: dict) -> list[tuple[int, float]]:
