@@ -23,13 +23,14 @@ MAX_K = 200
 # least (a lone word such as a misspelt brand is a title's, and would share trigrams with whole code ranges).
 CODE_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
-# `{product}` and `{chunk}` are the caller's visibility (or the tenant alone): applied before each LIMIT,
-# so a selective filter still finds its k matches. Titles and brands are matched by trigram similarity
-# when the query has at most TITLE_MAX_WORDS words, one of which the keyword index does not know (no
-# document frequency in any of the tenant's locales' term statistics): a query spelt as the catalog spells
-# it is the keyword leg's, and its trigrams
-# would only recheck thousands of titles sharing a common word. Codes only for a one-token, code-shaped
-# query: first by prefix (a btree range on upper(code)); only when no code of the tenant starts so is the
+# `{product}` and `{chunk}` are the caller's visibility (or the tenant alone): each kind of match is ranked
+# first, then checked for visibility best first until k pass (the LATERAL join keeps the order), so a
+# selective filter still finds its k matches and pays its stock and price checks on the best ones only.
+# Titles and brands are matched by trigram similarity when the query has at most TITLE_MAX_WORDS words,
+# one of which the keyword index does not know (no document frequency in any of the tenant's locales'
+# term statistics): a query spelt as the catalog spells it is the keyword leg's, and its trigrams would
+# only recheck thousands of titles sharing a common word. Codes only for a one-token, code-shaped query:
+# first by prefix (a btree range on upper(code)); only when no code of the tenant starts so is the
 # trigram index asked for similar codes and codes containing the query.
 _SQL = f"""
     WITH code_prefix AS MATERIALIZED (
@@ -45,22 +46,32 @@ _SQL = f"""
             )
         )), true) AS some_word
         FROM knowledge_keywordstats s WHERE s.tenant_id = %(tenant)s AND s.chunks > 0
-    ), products AS (
-        SELECT p.id, greatest(word_similarity(%(q)s, p.title), similarity(%(q)s, p.brand)) AS score
-        FROM catalog_product p
-        WHERE (SELECT some_word FROM unknown) AND {{product}} AND (%(q)s <%% p.title OR p.brand %% %(q)s)
-        ORDER BY score DESC LIMIT %(k)s
+    ), products AS MATERIALIZED (
+        SELECT m.id, m.score FROM (
+            SELECT p.id, greatest(word_similarity(%(q)s, p.title), similarity(%(q)s, p.brand)) AS score
+            FROM catalog_product p
+            WHERE (SELECT some_word FROM unknown) AND p.tenant_id = %(tenant)s
+              AND (%(q)s <%% p.title OR p.brand %% %(q)s)
+            ORDER BY score DESC, p.id
+        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}}) AS visible
+        LIMIT %(k)s
     ), prefixed AS MATERIALIZED (
-        SELECT s.id, greatest(similarity(%(q)s, s.code), 0.9) AS score
-        FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id
-        WHERE %(code)s AND s.tenant_id = %(tenant)s AND upper(s.code) LIKE %(prefix)s AND s.is_active AND {{product}}
-        ORDER BY upper(s.code) LIMIT %(k)s
-    ), resembling AS (
-        SELECT s.id, greatest(similarity(%(q)s, s.code), CASE WHEN s.code ILIKE %(like)s THEN 0.9 ELSE 0 END) AS score
-        FROM catalog_sku s JOIN catalog_product p ON p.id = s.product_id
-        WHERE %(code)s AND NOT (SELECT found FROM code_prefix)
-          AND s.tenant_id = %(tenant)s AND s.is_active AND {{product}} AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
-        ORDER BY score DESC LIMIT %(k)s
+        SELECT m.id, greatest(similarity(%(q)s, m.code), 0.9) AS score FROM (
+            SELECT s.id, s.code, s.product_id FROM catalog_sku s
+            WHERE %(code)s AND s.tenant_id = %(tenant)s AND upper(s.code) LIKE %(prefix)s AND s.is_active
+            ORDER BY upper(s.code)
+        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}}) AS visible
+        LIMIT %(k)s
+    ), resembling AS MATERIALIZED (
+        SELECT m.id, m.score FROM (
+            SELECT s.id, s.product_id,
+                   greatest(similarity(%(q)s, s.code), CASE WHEN s.code ILIKE %(like)s THEN 0.9 ELSE 0 END) AS score
+            FROM catalog_sku s
+            WHERE %(code)s AND NOT (SELECT found FROM code_prefix)
+              AND s.tenant_id = %(tenant)s AND s.is_active AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
+            ORDER BY score DESC, s.id
+        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}}) AS visible
+        LIMIT %(k)s
     ), matched AS (
         SELECT 'product' AS kind, id, score FROM products
         UNION ALL SELECT 'sku', id, score FROM prefixed
