@@ -5,8 +5,9 @@ a posting's term weight). Scoring every posting of every query term is exact but
 SKUs a colour or a category noun holds 100k postings. MaxScore (Turtle and Flood, 1995) reads fewer and
 stays exact:
 
-1. The chunks holding the rarest query term are scored over every term; the k-th best score among the
-   visible ones is a threshold that the final k-th score can only exceed.
+1. The chunks holding the rarest query term (with, when it is rare, some holding both the next two) are
+   scored over every term; the k-th best score among the visible ones is a threshold that the final k-th
+   score can only exceed.
 2. The terms whose summed weight bounds stay below that threshold are non-essential: a chunk holding only
    those cannot enter the top k. The chunks holding an essential term are read, and only those whose
    essential score plus the non-essential bounds reach the threshold are scored in full.
