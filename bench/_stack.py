@@ -1,5 +1,6 @@
 """Shared by the benchmarks: start the embedded stack under var/bench, migrate, run a real worker."""
 
+import atexit
 import json
 import os
 import statistics
@@ -17,16 +18,33 @@ os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
-def setup_django() -> dict:
-    """Start the embedded servers, migrate, and set Django up in this process; return the child env."""
+def setup_django(stop_at_exit: bool = True) -> dict:
+    """Start the embedded servers, migrate, and set Django up in this process; return the child env.
+
+    The servers are stopped when the bench exits, unless `stop_at_exit` is false (a bench that manages
+    them itself) or BENCH_KEEP_RUNNING=1 (to look into the bench's database afterwards).
+    """
     from config import stack
 
     env = stack.stack_env()
+    if stop_at_exit and os.environ.get("BENCH_KEEP_RUNNING") != "1":
+        atexit.register(stop_servers)
     stack.manage("migrate", "--noinput", "-v", "0", env=env)
     import django
 
     django.setup()
     return env
+
+
+def stop_servers() -> None:
+    """Close this process's database connections, then stop the bench's PostgreSQL and Redis."""
+    from config import embedded
+
+    if "django" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
+    embedded.stop_all()
 
 
 class Workers:

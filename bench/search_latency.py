@@ -157,12 +157,12 @@ def run_size(args, size: str) -> int:
     _configure_postgres(args)
     from _stack import setup_django
 
-    env = setup_django()
+    env = setup_django(stop_at_exit=False)  # stopped below unless --keep-running
     if not fresh and not _data_present(marker):
         fresh = True
         _wipe(marker_path)
         _configure_postgres(args)
-        env = setup_django()
+        env = setup_django(stop_at_exit=False)  # stopped below unless --keep-running
     figures = {}
     try:
         if fresh:
