@@ -119,8 +119,10 @@ _CANDIDATES = f"""candidates AS MATERIALIZED (
         {_POSTINGS.format(terms="ne_terms", idfs="ne_idfs", restrict=_IN_CANDIDATES)}
         GROUP BY p.chunk_id
     ), """
+# Only chunks reaching the threshold can be in the top k: the others are dropped before the final sort.
 _RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
-    FROM candidates c LEFT JOIN rest r USING (chunk_id)"""
+    FROM candidates c LEFT JOIN rest r USING (chunk_id)
+    WHERE c.partial + coalesce(r.partial, 0) >= %(theta)s::float8 - %(epsilon)s::float8"""
 # Scores are ordered at 1e-9: the same chunk summed in another order (another path, another plan) differs in
 # the last bits, and equal chunks (SKUs sharing a text) would then swap places from one request to the next.
 ORDER = "round(score * 1e9::float8) DESC, chunk_id"
@@ -207,6 +209,7 @@ def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) ->
         "e_idfs": [t.idf for t in essential],
         "ne_bound": sum(t.bound for t in non_essential) + EPSILON,
         "theta": theta,
+        "epsilon": EPSILON,
         "ne_terms": [t.term for t in non_essential],
         "ne_idfs": [t.idf for t in non_essential],
     }
