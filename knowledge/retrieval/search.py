@@ -141,30 +141,67 @@ def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[di
     """Run the vector, keyword and fuzzy legs; return each one's {chunk id: score}.
 
     When it is the process's only search, the vector leg (query encoding, then its SQL) runs on a thread
-    with a database connection of its own while the keyword and fuzzy legs run on the request's: two
-    PostgreSQL backends on two cores. With other searches running the cores are busy anyway, and inside a
-    transaction (a caller's atomic block) another connection would not see its uncommitted rows: then only
-    the encoding runs beside the other legs.
+    with a database connection of its own while the keyword leg runs on the request's: two PostgreSQL
+    backends on two cores. The fuzzy leg then runs on whichever is free first. With other searches running
+    the cores are busy anyway, and inside a transaction (a caller's atomic block) another connection would
+    not see its uncommitted rows: then only the encoding runs beside the other legs.
     """
     text = query[:QUERY_EMBED_CHARS]
+    fuzzy_leg = _Leftover(
+        lambda: dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
+    )
     with IN_FLIGHT.search() as alone:
         beside = alone and not connection.in_atomic_block
         if beside:
-            future = _VECTOR_LEG.submit(_on_own_connection, _vector_ids, tenant_id, text, space, visibility)
+            future = _VECTOR_LEG.submit(
+                _on_own_connection, _vector_ids, tenant_id, text, space, visibility, None, fuzzy_leg
+            )
         else:
             future = _VECTOR_LEG.submit(query_vector, text, space)
         keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
-        fuzzy = dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
+        fuzzy = fuzzy_leg.result()
         vector = future.result() if beside else _vector_ids(tenant_id, text, space, visibility, future.result())
         return vector, keyword, fuzzy
 
 
-def _vector_ids(tenant_id: int, text: str, space, visibility: Visibility, vector=None) -> dict:
-    return dict(
+class _Leftover:
+    """A leg either of a search's threads may run once its own is done: the first to be free takes it."""
+
+    def __init__(self, run):
+        self._run, self._lock, self._taken, self._done = run, threading.Lock(), False, threading.Event()
+        self._value, self._error = None, None
+
+    def take(self) -> None:
+        """Run it here, unless another thread already has."""
+        with self._lock:
+            if self._taken:
+                return
+            self._taken = True
+        try:
+            self._value = self._run()
+        except Exception as error:  # noqa: BLE001 - re-raised in the thread that waits for the result
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self):
+        self.take()
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def _vector_ids(tenant_id: int, text: str, space, visibility: Visibility, vector=None, then=None) -> dict:
+    """The vector leg's {chunk id: similarity}; with `then` (a `_Leftover`), take that leg afterwards."""
+    ids = dict(
         chunk_search_vector_ids(
             tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility, vector=vector
         )
     )
+    if then is not None:
+        then.take()
+    return ids
 
 
 def _on_own_connection(leg, *args):

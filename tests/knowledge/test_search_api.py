@@ -365,3 +365,27 @@ def test_search__the_vector_leg_runs_on_the_requests_connection_while_other_sear
     assert vector_statements() == []  # alone: on the vector leg's own connection
     with IN_FLIGHT.search():  # another search in flight in this process
         assert len(vector_statements()) == 1
+
+
+def test_search__a_leftover_leg_runs_once_on_the_first_free_thread_and_its_error_reaches_the_waiter():
+    import threading
+
+    from knowledge.retrieval.search import _Leftover
+
+    runs = []
+    leftover = _Leftover(lambda: runs.append(threading.current_thread().name) or {"chunk": 1.0})
+    other = threading.Thread(target=leftover.take, name="vector-leg")
+    other.start()
+    other.join()
+    assert leftover.result() == {"chunk": 1.0}  # taken by the free thread, not run again by the waiter
+    assert runs == ["vector-leg"]
+
+    failing = _Leftover(lambda: 1 / 0)
+    other = threading.Thread(target=failing.take)
+    other.start()
+    other.join()
+    with pytest.raises(ZeroDivisionError):
+        failing.result()
+
+    waiting = _Leftover(lambda: "here")
+    assert waiting.result() == "here"  # nobody took it: the waiter runs it itself
