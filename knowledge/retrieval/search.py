@@ -76,7 +76,7 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     query, tenant_id = params["q"], caller.tenant.pk
     visibility = visibility_for(caller, params)
     ranking, space = ranking_for(tenant_id=tenant_id), active_space()
-    vector, keyword, fuzzy = _legs(tenant_id, query, space, visibility)
+    vector, keyword, fuzzy, rows = _legs(tenant_id, query, space, visibility)
     fused = dict(
         reciprocal_rank_fusion(
             [list(keyword), list(vector), list(fuzzy)],
@@ -84,7 +84,8 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
             weights=[ranking.keyword_weight, ranking.vector_weight, ranking.fuzzy_weight],
         )
     )
-    rows = {row["id"]: row for row in candidate_rows(visibility, fused.keys())}
+    rows |= _rows_for(visibility, [cid for cid in fused if cid not in rows])
+    rows = {cid: row for cid, row in rows.items() if row is not None}  # the visible ones
     candidates = [Candidate(cid, fused[cid], _features(rows[cid])) for cid in fused if cid in rows]
     steps = rerankers_for(ranking, _chunk_texts) if rerank else []
     for step in steps:
@@ -137,31 +138,42 @@ class _InFlight:
 IN_FLIGHT = _InFlight()
 
 
-def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[dict, dict, dict]:
-    """Run the vector, keyword and fuzzy legs; return each one's {chunk id: score}.
+def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[dict, dict, dict, dict]:
+    """Run the vector, keyword and fuzzy legs; return each one's {chunk id: score}, and the candidate rows
+    read so far ({chunk id: row, or None when not visible}).
 
     When it is the process's only search, the vector leg (query encoding, then its SQL) runs on a thread
     with a database connection of its own while the keyword leg runs on the request's: two PostgreSQL
-    backends on two cores. The fuzzy leg then runs on whichever is free first. With other searches running
-    the cores are busy anyway, and inside a transaction (a caller's atomic block) another connection would
-    not see its uncommitted rows: then only the encoding runs beside the other legs.
+    backends on two cores. The fuzzy leg then runs on whichever is free first, and each thread reads the
+    candidate rows of the legs it ran. With other searches running the cores are busy anyway, and inside a
+    transaction (a caller's atomic block) another connection would not see its uncommitted rows: then only
+    the encoding runs beside the other legs, and `search` reads every candidate row at once.
     """
     text = query[:QUERY_EMBED_CHARS]
     fuzzy_leg = _Leftover(
         lambda: dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
     )
     with IN_FLIGHT.search() as alone:
-        beside = alone and not connection.in_atomic_block
-        if beside:
-            future = _VECTOR_LEG.submit(
-                _on_own_connection, _vector_ids, tenant_id, text, space, visibility, None, fuzzy_leg
+        if not alone or connection.in_atomic_block:
+            encoding = _VECTOR_LEG.submit(query_vector, text, space)
+            keyword = dict(
+                chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility)
             )
-        else:
-            future = _VECTOR_LEG.submit(query_vector, text, space)
+            fuzzy = fuzzy_leg.result()
+            return _vector_ids(tenant_id, text, space, visibility, encoding.result()), keyword, fuzzy, {}
+        beside = _VECTOR_LEG.submit(_on_own_connection, _vector_side, tenant_id, text, space, visibility, fuzzy_leg)
         keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
+        rows = _rows_for(visibility, [*keyword, *(fuzzy_leg.result() if fuzzy_leg.take() else ())])
         fuzzy = fuzzy_leg.result()
-        vector = future.result() if beside else _vector_ids(tenant_id, text, space, visibility, future.result())
-        return vector, keyword, fuzzy
+        vector, vector_rows = beside.result()
+        return vector, keyword, fuzzy, rows | vector_rows
+
+
+def _vector_side(tenant_id: int, text: str, space, visibility: Visibility, fuzzy_leg) -> tuple[dict, dict]:
+    """The vector leg, then the fuzzy leg unless the request's thread took it, then their candidate rows."""
+    vector = _vector_ids(tenant_id, text, space, visibility)
+    fuzzy = fuzzy_leg.result() if fuzzy_leg.take() else {}
+    return vector, _rows_for(visibility, [*vector, *fuzzy])
 
 
 class _Leftover:
@@ -171,11 +183,11 @@ class _Leftover:
         self._run, self._lock, self._taken, self._done = run, threading.Lock(), False, threading.Event()
         self._value, self._error = None, None
 
-    def take(self) -> None:
-        """Run it here, unless another thread already has."""
+    def take(self) -> bool:
+        """Run it here, unless another thread already has; return whether it ran here."""
         with self._lock:
             if self._taken:
-                return
+                return False
             self._taken = True
         try:
             self._value = self._run()
@@ -183,6 +195,7 @@ class _Leftover:
             self._error = error
         finally:
             self._done.set()
+        return True
 
     def result(self):
         self.take()
@@ -192,16 +205,12 @@ class _Leftover:
         return self._value
 
 
-def _vector_ids(tenant_id: int, text: str, space, visibility: Visibility, vector=None, then=None) -> dict:
-    """The vector leg's {chunk id: similarity}; with `then` (a `_Leftover`), take that leg afterwards."""
-    ids = dict(
+def _vector_ids(tenant_id: int, text: str, space, visibility: Visibility, vector=None) -> dict:
+    return dict(
         chunk_search_vector_ids(
             tenant_id=tenant_id, query=text, k=VECTOR_K, space=space, visibility=visibility, vector=vector
         )
     )
-    if then is not None:
-        then.take()
-    return ids
 
 
 def _on_own_connection(leg, *args):
@@ -229,6 +238,14 @@ _CANDIDATES_SQL = f"""
     ) sk ON c.product_id IS NOT NULL
     WHERE c.id = ANY(%(f_ids)s) AND {{where}}
 """
+
+
+def _rows_for(visibility: Visibility, ids: list) -> dict:
+    """{chunk id: its candidate row, or None when the caller may not see it} for `ids`."""
+    if not ids:
+        return {}
+    found = {row["id"]: row for row in candidate_rows(visibility, dict.fromkeys(ids))}
+    return {cid: found.get(cid) for cid in ids}
 
 
 def candidate_rows(visibility: Visibility, ids) -> list[dict]:
