@@ -188,11 +188,13 @@ def run_size(args, size: str) -> int:
         elif not args.build_only:
             code = measure(args, env, size, products, figures)
     finally:
+        from _stack import stop_servers
         from django.db import connections
 
-        connections.close_all()
-        if not args.keep_running:
-            embedded.stop_all()
+        if args.keep_running:
+            connections.close_all()
+        else:
+            stop_servers()
     Path(args.out).write_text(json.dumps(figures) + "\n")
     return code
 
