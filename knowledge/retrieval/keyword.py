@@ -5,12 +5,15 @@ a posting's term weight). Scoring every posting of every query term is exact but
 SKUs a colour or a category noun holds 100k postings. MaxScore (Turtle and Flood, 1995) reads fewer and
 stays exact:
 
-1. The chunks holding the rarest query term (with, when it is rare, some holding both the next two) are
-   scored over every term; the k-th best score among the visible ones is a threshold that the final k-th
-   score can only exceed.
+1. A threshold: the k-th best visible score of some chunks, which the final k-th score can only exceed.
+   When the rarest term is common (a brand, a product noun), the chunks holding the most of the rarest
+   terms give it (`_held_top`); if every one of those terms is required (a chunk without it cannot reach
+   the threshold), they hold the top k and the leg is done. Otherwise the chunks holding the rarest term
+   (with, when it is rare, some holding both the next two) are scored over every term.
 2. The terms whose summed weight bounds stay below that threshold are non-essential: a chunk holding only
-   those cannot enter the top k. The chunks holding an essential term are read, and only those whose
-   essential score plus the non-essential bounds reach the threshold are scored in full.
+   those cannot enter the top k. The chunks holding an essential term are read, and those whose essential
+   score plus the non-essential bounds reach the threshold get the other terms one at a time, largest
+   bound first, until what they hold and what is left to add can no longer reach it.
 
 A category filter of few products (`Visibility.small_category`) scores that category's chunks directly.
 """
@@ -107,29 +110,77 @@ _IN_PIVOT_AND_PAIR = _along(
     f" AND y.chunk_id = ANY(ARRAY({_TERM_IDS.format(x='z', term='pair_a')} ORDER BY 1)) LIMIT %(pair_max)s)"
 )
 _IN_CATEGORY = _along(CATEGORY_CHUNKS)
-_IN_CANDIDATES = _along("SELECT chunk_id FROM candidates")
+# The chunks holding the two rarest terms, then as many more (rarest first) as leave at least k of them.
+_HELD_FIRST = "h1 AS MATERIALIZED (SELECT 2 AS held, ARRAY({ids}) AS ids)".format(
+    ids=f"{_TERM_IDS.format(x='y', term='t1')} AND y.chunk_id = ANY(ARRAY({_TERM_IDS.format(x='x', term='t0')}))"
+)
+_HELD_NEXT = (
+    "h{i} AS MATERIALIZED (SELECT {i} + 1 AS held,"
+    " ARRAY({ids} AND x.chunk_id = ANY((SELECT ids FROM h{prev})::bigint[])) AS ids)"
+)
+_HELD_CHOSEN = """chosen AS MATERIALIZED (
+        SELECT held, ids FROM ({levels}) AS l WHERE cardinality(ids) >= %(k)s ORDER BY held DESC LIMIT 1
+    ), """
+_HELD = ", (SELECT held FROM chosen)"
+_IN_CHOSEN = "AND p.chunk_id = ANY((SELECT ids FROM chosen)::bigint[]) OFFSET 0"
+HELD_MIN_DF = PAIR_PIVOT_MAX_DF  # rarer pivot terms are served as well by the pivot's chunks and pair
+HELD_MAX_TERMS = 8  # the rarest terms a held chunk is looked for with
+
+
+def _held_ctes(n: int) -> str:
+    ctes = [_HELD_FIRST] + [
+        _HELD_NEXT.format(i=i, prev=i - 1, ids=_TERM_IDS.format(x="x", term=f"t{i}")) for i in range(2, n)
+    ]
+    levels = " UNION ALL ".join(f"SELECT held, ids FROM h{i}" for i in range(1, n))
+    return ", ".join(ctes) + ", " + _HELD_CHOSEN.format(levels=levels)
+
+
 # MaxScore's second step: chunks holding an essential term whose essential score plus the bounds of the
-# other terms reaches the threshold.
-_CANDIDATES = f"""candidates AS MATERIALIZED (
+# other terms reaches the threshold (s0). The other terms are then added one at a time, largest bound first,
+# each read along the chunks still in the running, and a chunk is dropped as soon as its score plus the
+# bounds of the terms still to come falls below the threshold (s1, s2, ...). Terms beyond CASCADE_MAX
+# are added together at the end.
+_CANDIDATES = f"""s0 AS MATERIALIZED (
         SELECT p.chunk_id, sum({_WEIGHT}) AS partial
         {_POSTINGS.format(terms="e_terms", idfs="e_idfs", restrict="")}
         GROUP BY p.chunk_id HAVING sum({_WEIGHT}) + %(ne_bound)s::float8 >= %(theta)s::float8
-    ), rest AS (
-        SELECT p.chunk_id, sum({_WEIGHT}) AS partial
-        {_POSTINGS.format(terms="ne_terms", idfs="ne_idfs", restrict=_IN_CANDIDATES)}
+    ), """
+_STAGE = """s{i} AS MATERIALIZED (
+        SELECT c.chunk_id, c.partial + coalesce(w.weight, 0) AS partial FROM s{prev} c LEFT JOIN (
+            SELECT p.chunk_id, {weight} AS weight FROM knowledge_posting p
+            WHERE p.tenant_id = %(tenant)s AND p.locale = %(locale)s AND p.term = %(u{i})s {along}
+        ) AS w USING (chunk_id)
+        WHERE c.partial + coalesce(w.weight, 0) + %(after{i})s::float8 >= %(theta)s::float8
+    ), """
+_REST = """rest AS (
+        SELECT p.chunk_id, sum({weight}) AS partial
+        {postings}
         GROUP BY p.chunk_id
     ), """
 # Only chunks reaching the threshold can be in the top k: the others are dropped before the final sort.
 _RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
-    FROM candidates c LEFT JOIN rest r USING (chunk_id)
+    FROM s{last} c LEFT JOIN rest r USING (chunk_id)
     WHERE c.partial + coalesce(r.partial, 0) >= %(theta)s::float8 - %(epsilon)s::float8"""
+CASCADE_MAX = 6
+
+
+def _cascade(stages: int) -> str:
+    """The CTEs of MaxScore's second step with `stages` terms added one at a time."""
+    ctes = [_CANDIDATES]
+    for i in range(1, stages + 1):
+        weight = _WEIGHT.replace("q.idf", f"%(u{i}_idf)s::float8")
+        ctes.append(_STAGE.format(i=i, prev=i - 1, weight=weight, along=_along(f"SELECT chunk_id FROM s{i - 1}")))
+    rest = _POSTINGS.format(terms="tail_terms", idfs="tail_idfs", restrict=_along(f"SELECT chunk_id FROM s{stages}"))
+    return "".join(ctes) + _REST.format(weight=_WEIGHT, postings=rest)
+
+
 # Scores are ordered at 1e-9: the same chunk summed in another order (another path, another plan) differs in
 # the last bits, and equal chunks (SKUs sharing a text) would then swap places from one request to the next.
 ORDER = "round(score * 1e9::float8) DESC, chunk_id"
-_TOP = f"SELECT chunk_id, score FROM scored ORDER BY {ORDER} LIMIT %(k)s"
+_TOP = "SELECT chunk_id, score{extra} FROM scored ORDER BY " + ORDER + " LIMIT %(k)s"
 # Visibility is checked chunk by chunk, best first, until k have passed: most callers see most chunks, so
 # few are checked; under a selective filter, as many as it takes (the LATERAL join keeps the sorted order).
-_VISIBLE_TAIL = """SELECT s.chunk_id, s.score FROM (SELECT chunk_id, score FROM scored ORDER BY {order}) AS s
+_VISIBLE_TAIL = """SELECT s.chunk_id, s.score{extra} FROM (SELECT chunk_id, score FROM scored ORDER BY {order}) AS s
     CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where}) AS visible
     LIMIT %(k)s"""
 
@@ -196,25 +247,78 @@ def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) ->
         return _top("", _SCORED.format(restrict=_IN_CATEGORY), params, visibility)
     if len(lq.terms) == 1:
         return _top("", _SCORED.format(restrict=""), params, visibility)
-    pivot = lq.terms[0]
-    first = _top("", *_pivot_set(lq, params), visibility)
-    if len(first) < params["k"]:
-        return _top("", _SCORED.format(restrict=""), params, visibility)  # no threshold: every posting is scored
+    first, done = _held_top(lq, params, visibility)
+    if done:
+        return first
+    covers_pivot = len(first) < params["k"]  # without a threshold from the held chunks, the pivot's give one
+    if covers_pivot:
+        first = _top("", *_pivot_set(lq, params), visibility)
+        if len(first) < params["k"]:
+            return _top("", _SCORED.format(restrict=""), params, visibility)  # no threshold: every posting scored
     theta = min(score for _, score in first)  # the k-th visible score, or a hair below it
     essential, non_essential = _split(lq.terms, theta)
-    if not [t for t in essential if t is not pivot]:
+    if covers_pivot and not [t for t in essential if t is not lq.terms[0]]:
         return first  # every chunk without the pivot term scores below the k-th chunk with it
-    params |= {
+    second = _top(*_second_step(essential, non_essential, theta, params), visibility, grouped=True)
+    return list(dict(first + second).items())
+
+
+def _second_step(
+    essential: list[QueryTerm], non_essential: list[QueryTerm], theta: float, params: dict
+) -> tuple[str, str, dict]:
+    """MaxScore's second step: its CTEs, its scored chunks and their parameters."""
+    staged = sorted(non_essential, key=lambda t: (-t.bound, t.term))[:CASCADE_MAX]
+    tail = [t for t in non_essential if t not in staged]
+    params = params | {
         "e_terms": [t.term for t in essential],
         "e_idfs": [t.idf for t in essential],
         "ne_bound": sum(t.bound for t in non_essential) + EPSILON,
         "theta": theta,
         "epsilon": EPSILON,
-        "ne_terms": [t.term for t in non_essential],
-        "ne_idfs": [t.idf for t in non_essential],
+        "tail_terms": [t.term for t in tail],
+        "tail_idfs": [t.idf for t in tail],
     }
-    second = _top(_CANDIDATES, _RESCORED, params, visibility, grouped=True)
-    return list(dict(first + second).items())
+    after = sum(t.bound for t in tail) + EPSILON  # the bounds of the terms added after stage i
+    for i, term in reversed(list(enumerate(staged, 1))):
+        params |= {f"u{i}": term.term, f"u{i}_idf": term.idf, f"after{i}": after}
+        after += term.bound
+    return _cascade(len(staged)), _RESCORED.format(last=len(staged)), params
+
+
+def _held_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) -> tuple[list[tuple[int, float]], bool]:
+    """The top k of the chunks holding the n rarest terms, n as large as leaves k of them, and whether it
+    is the leg's top k ([] and False when fewer than k visible chunks hold the two rarest).
+
+    Their k-th visible score is a threshold. A term whose absence leaves a chunk's other terms unable to
+    reach it is required: when the n terms all are, the top k is among those chunks, all scored. The
+    search is tried when the rarest term is common (a brand, a product noun); a rarer one, such as a model
+    code, is handled as well by `_pivot_set`.
+    """
+    if lq.terms[0].df <= HELD_MIN_DF:
+        return [], False
+    terms = lq.terms[:HELD_MAX_TERMS]
+    scored = _SCORED.format(restrict=_IN_CHOSEN)
+    sql, params = _top_sql(_held_ctes(len(terms)), scored, params | _named(terms), visibility, extra=_HELD)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if len(rows) < params["k"]:
+        return [], False
+    top, held = [(cid, float(score)) for cid, score, _ in rows], rows[0][2]
+    theta = min(score for _, score in top)
+    if set(lq.terms[:held]) <= set(_required(lq.terms, theta)):
+        return top, True
+    return top, False
+
+
+def _required(terms: list[QueryTerm], theta: float) -> list[QueryTerm]:
+    """The terms without which a chunk's other terms cannot reach `theta`: the top k hold every one."""
+    total = sum(t.bound for t in terms)
+    return [t for t in terms if total - t.bound < theta - EPSILON]
+
+
+def _named(terms: list[QueryTerm]) -> dict:
+    return {f"t{i}": t.term for i, t in enumerate(terms)}
 
 
 def _pivot_set(lq: LocaleQuery, params: dict) -> tuple[str, dict]:
@@ -245,11 +349,18 @@ def _top(
     ctes: str, scored: str, params: dict, visibility: Visibility | None, grouped: bool = False
 ) -> list[tuple[int, float]]:
     """Return the best k of `scored` (visible ones only, with `visibility`)."""
+    return _rows(*_top_sql(ctes, scored, params, visibility, grouped))
+
+
+def _top_sql(
+    ctes: str, scored: str, params: dict, visibility: Visibility | None, grouped: bool = False, extra: str = ""
+) -> tuple[str, dict]:
+    """The statement of `_top`; `extra` adds columns after the chunk id and score."""
     head = f"WITH {ctes}scored AS MATERIALIZED ({scored}{'' if grouped else ' GROUP BY p.chunk_id'})"
     if visibility is None:
-        return _rows(f"{head} {_TOP}", params)
-    tail = _VISIBLE_TAIL.format(where=visibility.chunk_sql, order=ORDER)
-    return _rows(f"{head} {tail}", visibility.where(params))
+        return f"{head} {_TOP.format(extra=extra)}", params
+    tail = _VISIBLE_TAIL.format(where=visibility.chunk_sql, order=ORDER, extra=extra)
+    return f"{head} {tail}", visibility.where(params)
 
 
 def _rows(sql: str, params: dict) -> list[tuple[int, float]]:

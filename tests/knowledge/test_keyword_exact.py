@@ -144,3 +144,27 @@ def test_term_stats__document_frequency_is_exact_and_the_bounds_hold_after_remov
             assert tf <= row.max_tf and dl >= row.min_dl
             tf_part = tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl))
             assert tf_part <= row.max_weight * scale + 1e-12
+
+
+@pytest.mark.parametrize("cascade_max", [1, 6], ids=["one-stage-then-together", "staged"])
+def test_keyword_leg__held_chunks_and_staged_terms_keep_the_top_k(active_space, monkeypatch, cascade_max):
+    monkeypatch.setattr(keyword, "HELD_MIN_DF", -1)  # tried on every query, not only those of common terms
+    monkeypatch.setattr(keyword, "CASCADE_MAX", cascade_max)
+    outcomes, staged = [], []
+    held_top, second_step = keyword._held_top, keyword._second_step
+    monkeypatch.setattr(keyword, "_held_top", lambda *args: outcomes.append(held_top(*args)) or outcomes[-1])
+    monkeypatch.setattr(
+        keyword, "_second_step", lambda e, ne, theta, p: staged.append(len(ne)) or second_step(e, ne, theta, p)
+    )
+    rng = random.Random(20 + cascade_max)
+    tenant, chunks = _corpus(rng)
+    postings_remove([c.pk for c in chunks[::9]])
+
+    for k in (3, 10):
+        for terms in _queries(rng, 30):
+            got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=k)
+            _assert_same_top(got, _bm25_top(tenant, terms, k))
+
+    assert any(done for _, done in outcomes)  # the held chunks were the top k
+    assert any(top and not done for top, done in outcomes)  # their threshold led MaxScore's second step
+    assert any(n >= 2 for n in staged)  # several terms to add: one at a time, or one then the rest together
