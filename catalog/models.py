@@ -101,6 +101,8 @@ class Product(IndexedSource):
             pending_index("product_index_pending"),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="product_title_trgm"),  # fuzzy leg
             GinIndex(fields=["brand"], opclasses=["gin_trgm_ops"], name="product_brand_trgm"),
+            # a category filter's products read from the index alone (knowledge.retrieval.visibility)
+            models.Index(fields=["category"], include=["tenant", "id"], name="product_by_category"),
         ]
 
     def __str__(self):

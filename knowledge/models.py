@@ -192,6 +192,13 @@ class Chunk(models.Model):
             models.Index(fields=["source_kind", "source_id"], condition=Q(retired_at__isnull=True), name="chunk_live"),
             models.Index(fields=["content_hash"], name="chunk_content_hash"),
             models.Index(fields=["tenant", "locale"], condition=Q(retired_at__isnull=True), name="chunk_tenant_live"),
+            # a category filter's live leaf chunks read from the index alone (knowledge.retrieval.visibility)
+            models.Index(
+                fields=["product"],
+                include=["tenant", "id"],
+                condition=Q(retired_at__isnull=True, is_leaf=True),
+                name="chunk_leaf_by_product",
+            ),
         ]
 
     def __str__(self):

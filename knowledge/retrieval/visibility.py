@@ -22,10 +22,15 @@ PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance
 # every chunk of it is scored, then checked for visibility best first (cheaper than an index walk that
 # skips the rest of the catalog, and exact).
 EXACT_CATEGORY_MAX_PRODUCTS = 6_000
-# The live leaf chunks of the products in the requested category subtree (`small_category` callers).
+# The live leaf chunks of the products in the requested category subtree (`small_category` callers), read
+# from two covering indexes: the products' sorted ids, then one walk of the chunks' index along them (at 1M
+# SKUs, 27k chunks of 5.4k products: 13 ms, against 33 ms on three processes for a join over the tables).
 CATEGORY_CHUNKS = """
-    SELECT c.id FROM catalog_product p0 JOIN knowledge_chunk c ON c.product_id = p0.id
-    WHERE p0.tenant_id = %(v_tenant)s AND p0.category_id = ANY(%(v_category)s)
+    SELECT c.id FROM knowledge_chunk c
+    WHERE c.product_id = ANY(ARRAY(
+        SELECT p0.id FROM catalog_product p0
+        WHERE p0.tenant_id = %(v_tenant)s AND p0.category_id = ANY(%(v_category)s) ORDER BY 1
+    ))
       AND c.tenant_id = %(v_tenant)s AND c.retired_at IS NULL AND c.is_leaf
 """
 

@@ -62,13 +62,15 @@ def test_evaluate_retrieval__rejects_a_folder_that_is_not_a_beir_set(tmp_path):
 
 def test_evaluate_retrieval__a_database_lacking_a_migration_stops_before_loading_anything(tmp_path):
     from django.core.management.base import CommandError
+    from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.recorder import MigrationRecorder
 
     dataset = tmp_path / "tiny"
     _write_beir(dataset)
-    MigrationRecorder.Migration.objects.filter(app="knowledge", name="0005_term_stats").delete()  # rolled back
+    latest = next(name for app, name in MigrationLoader(None).graph.leaf_nodes() if app == "knowledge")
+    MigrationRecorder.Migration.objects.filter(app="knowledge", name=latest).delete()  # rolled back
 
-    with pytest.raises(CommandError, match=r"knowledge\.0005_term_stats.*run `python manage\.py migrate`"):
+    with pytest.raises(CommandError, match=rf"knowledge\.{latest}.*run `python manage\.py migrate`"):
         call_command("evaluate_retrieval", dataset=str(dataset))
 
     assert not Tenant.objects.filter(slug="eval-tiny").exists()
