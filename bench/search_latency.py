@@ -13,7 +13,9 @@ Queries are drawn with a fixed seed from the generated catalog: titles, titles w
 "colour brand noun", SKU-code prefixes and descriptive phrases. "filtered" adds a leaf category (the
 queried product's, or for a quarter of the requests another one), in_stock=true and a price range.
 The web server is gunicorn as `make run` starts it (config.stack.web_command: gthread, 2 workers x 4
-threads: one process per core, and 8 request slots for 8 clients), with DEBUG off.
+threads: one process per core, and 8 request slots for 8 clients), with DEBUG off. Before serving, the
+files of the tables and indexes a search reads are read once into the OS page cache (`prewarm`;
+--no-prewarm skips it), then warm-up requests fill PostgreSQL's shared buffers.
 
 Run: .venv/bin/python bench/search_latency.py --out FILE.json [--sizes 100k,1m] [--requests 300]
      .venv/bin/python bench/search_latency.py --sizes 1m --profile 30   # where the time goes, with EXPLAIN
@@ -73,6 +75,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--rebuild", action="store_true", help="build the data sets anew")
     parser.add_argument("--build-only", action="store_true", help="build (or check) the data sets, do not measure")
     parser.add_argument("--keep-running", action="store_true", help="leave the embedded servers running")
+    parser.add_argument(
+        "--no-prewarm", dest="prewarm", action="store_false",
+        help="measure without first reading the tables and indexes into the OS page cache",
+    )  # fmt: skip
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N",
         help="instead of measuring over HTTP: run N queries per filter setting in-process, time each SQL statement "
@@ -350,6 +356,33 @@ def table_sizes() -> dict:
 
 # Measuring -----------------------------------------------------------------------------------------------------
 
+# Read by index-only scans (their visibility map is all-visible after the load), so never by a search.
+PREWARM_SKIP = ("knowledge_posting",)
+
+
+def prewarm() -> dict:
+    """Read the files of the tables and indexes into the OS page cache, as a server that has been answering
+    queries for a while holds them. Without it, which pages this VM's memory reclaim (DAMON) has handed back
+    to the host since the last run decides the figures more than the code does."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, current_setting('data_directory') || '/' || pg_relation_filepath(c.oid)"
+            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 't', 'm') AND pg_relation_size(c.oid) > 0"
+        )
+        files = [Path(path) for name, path in cursor.fetchall() if name not in PREWARM_SKIP]
+    start, read = time.perf_counter(), 0
+    for base in files:
+        for segment in [base, *sorted(base.parent.glob(base.name + ".[0-9]*"))]:
+            with segment.open("rb") as handle:
+                while chunk := handle.read(1 << 24):
+                    read += len(chunk)
+    seconds = time.perf_counter() - start
+    print(f"prewarm: read {read / 2**30:.1f} GB of tables and indexes in {seconds:.0f} s")
+    return {"prewarm_gb": round(read / 2**30, 2), "prewarm_s": round(seconds, 1)}
+
 
 def planned_queries(products: int, count: int, seed: int, filtered: bool) -> list[tuple[str, str]]:
     """Return (kind, URL) pairs drawn with a fixed seed from the generated catalog of the main tenant."""
@@ -495,6 +528,8 @@ def measure(args, env: dict, size: str, products: int, figures: dict) -> int:
     from config import stack
 
     key = api_key()
+    if args.prewarm:
+        figures.update({f"{size}.{k}": v for k, v in prewarm().items()})
     child, log, port = web_server(args, env)
     failed = 0
     try:
