@@ -162,6 +162,7 @@ _RESCORED = """SELECT c.chunk_id, c.partial + coalesce(r.partial, 0) AS score
     FROM s{last} c LEFT JOIN rest r USING (chunk_id)
     WHERE c.partial + coalesce(r.partial, 0) >= %(theta)s::float8 - %(epsilon)s::float8"""
 CASCADE_MAX = 6
+CASCADE_MIN_POSTINGS = 5_000  # the essential terms' postings below which the other terms are added at once
 
 
 def _cascade(stages: int) -> str:
@@ -268,6 +269,8 @@ def _second_step(
 ) -> tuple[str, str, dict]:
     """MaxScore's second step: its CTEs, its scored chunks and their parameters."""
     staged = sorted(non_essential, key=lambda t: (-t.bound, t.term))[:CASCADE_MAX]
+    if sum(t.df for t in essential) < CASCADE_MIN_POSTINGS:
+        staged = []  # few candidates: one pass over the other terms costs less than a statement per stage
     tail = [t for t in non_essential if t not in staged]
     params = params | {
         "e_terms": [t.term for t in essential],

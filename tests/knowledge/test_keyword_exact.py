@@ -150,6 +150,7 @@ def test_term_stats__document_frequency_is_exact_and_the_bounds_hold_after_remov
 def test_keyword_leg__held_chunks_and_staged_terms_keep_the_top_k(active_space, monkeypatch, cascade_max):
     monkeypatch.setattr(keyword, "HELD_MIN_DF", -1)  # tried on every query, not only those of common terms
     monkeypatch.setattr(keyword, "CASCADE_MAX", cascade_max)
+    monkeypatch.setattr(keyword, "CASCADE_MIN_POSTINGS", 0)  # staged on this small corpus too
     outcomes, staged = [], []
     held_top, second_step = keyword._held_top, keyword._second_step
     monkeypatch.setattr(keyword, "_held_top", lambda *args: outcomes.append(held_top(*args)) or outcomes[-1])
