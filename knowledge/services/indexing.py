@@ -201,12 +201,14 @@ def _write(spec: SourceSpec, plans: list[_Planned], report: IndexReport) -> None
             source_kind=spec.kind, source_id__in=[p.pk for p in fresh], retired_at__isnull=True
         ):
             live[chunk.source_id].append(chunk)
-        new_rows, retire = [], []
+        new_rows, retire, refiled = [], [], []
         for plan in fresh:
-            rows, retired = _diff(plan, live[plan.pk])
+            rows, retired, moved = _diff(plan, live[plan.pk])
             new_rows += rows
             retire += retired
+            refiled += moved
         _retire_ids(retire)
+        Chunk.objects.bulk_update(refiled, ["product", "category"])
         _insert(new_rows, spaces, vectors)
         # The rows are locked and unchanged since planning, so content_hash is what we indexed.
         spec.model.objects.filter(pk__in=[p.pk for p in fresh]).update(
@@ -215,22 +217,26 @@ def _write(spec: SourceSpec, plans: list[_Planned], report: IndexReport) -> None
         report.indexed, report.retired = len(fresh), report.retired + len(retire)
 
 
-def _diff(plan: _Planned, live: list[Chunk]) -> tuple[list[tuple], list[int]]:
-    """Match planned chunks to live ones; return ((row, parent row index, plan) to insert, ids to retire)."""
+def _diff(plan: _Planned, live: list[Chunk]) -> tuple[list[tuple], list[int], list[Chunk]]:
+    """Match planned chunks to live ones; return ((row, parent row index, plan) to insert, ids to retire,
+    and kept chunks whose source now files them under another product or category)."""
     by_pk = {c.pk: c for c in live}
     kept = {_identity(c, by_pk[c.parent_id].content_hash if c.parent_id in by_pk else None): c for c in live}
-    new_indices, keep_ids = [], set()
+    new_indices, keep_ids, refiled = [], set(), []
     for i, chunk in enumerate(plan.rows):
         parent_index = plan.parents.get(i)
         parent_hash = plan.rows[parent_index].content_hash if parent_index is not None else None
         existing = kept.get(_identity(chunk, parent_hash))
         if existing is not None and existing.pk not in keep_ids:
+            if (existing.product_id, existing.category_id) != (chunk.product_id, chunk.category_id):
+                existing.product_id, existing.category_id = chunk.product_id, chunk.category_id
+                refiled.append(existing)  # same text, other product: visibility follows the filing
             plan.rows[i] = existing
             keep_ids.add(existing.pk)
         else:
             new_indices.append(i)
     new_rows = [(plan.rows[i], plan.parents.get(i), plan) for i in new_indices]
-    return new_rows, [c.pk for c in live if c.pk not in keep_ids]
+    return new_rows, [c.pk for c in live if c.pk not in keep_ids], refiled
 
 
 def _insert(new_rows, spaces: list[EmbeddingSpace], vectors: dict) -> None:

@@ -3,7 +3,10 @@ import time
 import pytest
 
 from catalog import services as catalog_services
+from governance.authentication import Caller
 from knowledge.models import Chunk, ChunkEmbedding, EmbeddingSpace
+from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.visibility import visibility_for
 from knowledge.selectors import chunk_search_vector
 from knowledge.services.documents import document_create, document_update
 from knowledge.services.indexing import sources_index
@@ -161,3 +164,25 @@ def test_embedding_space_switch__old_space_serves_until_the_new_one_is_complete(
     assert len(chunk_search_vector(tenant_id=tenant.pk, query="stainless kettle", k=3)) == 3
     assert EmbeddingSpace.objects.get(pk=active_space.pk).state == "retired"
     wait_until(lambda: not ChunkEmbedding.objects.filter(space=active_space).exists(), 30, message="old vectors purged")
+
+
+@in_transaction
+def test_sources_index__a_document_moved_to_another_product_is_filed_under_it(active_space):
+    tenant = factories.TenantFactory()
+    drills = factories.CategoryFactory(tenant=tenant, slug="drills")
+    kettles = factories.CategoryFactory(tenant=tenant, slug="kettles")
+    drill, kettle = factories.product(tenant, drills), factories.product(tenant, kettles)
+    manual = factories.document(tenant, product=drill, body="Charge the battery fully before first use.")
+    sources_index("doc", [manual.pk])
+    before = set(_live_chunks("doc", manual.pk).values_list("pk", flat=True))
+
+    document_update(manual, product=kettle)  # the text is the same: its chunks are kept, filed anew
+    sources_index("doc", [manual.pk])
+
+    live = _live_chunks("doc", manual.pk)
+    assert set(live.values_list("pk", flat=True)) == before
+    assert {(c.product_id, c.category_id) for c in live} == {(kettle.pk, kettles.pk)}
+    for slug, found in (("drills", set()), ("kettles", before)):  # a category filter follows the move
+        visibility = visibility_for(Caller(tenant, None), {"category": slug})
+        hits = chunk_search_keyword_ids(tenant_id=tenant.pk, query="charge battery", k=10, visibility=visibility)
+        assert {cid for cid, _ in hits} & before == found
