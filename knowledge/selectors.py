@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from knowledge import embedding
 from knowledge.models import Chunk, EmbeddingSpace, RankingProfile
 from knowledge.retrieval.rerank import Ranking
-from knowledge.retrieval.visibility import CATEGORY_CHUNKS, Visibility
+from knowledge.retrieval.visibility import Visibility
 from knowledge.services.ranking import WEIGHT_FIELDS
 from knowledge.services.spaces import active_space
 
@@ -82,15 +82,15 @@ def chunk_search_vector_by(
 # run for the nearest chunks only, until k have passed. Distances are sorted outside the materialized
 # CTE on purpose: an ORDER BY next to the embeddings lets the planner pick the HNSW index scan, which
 # (without iterative scan) yields only ef_search rows of the whole space, and then none of the category's.
-_EXACT_IN_CATEGORY = f"""
+_EXACT_IN_CATEGORY = """
     WITH scored AS MATERIALIZED (
-        SELECT e.chunk_id, e.embedding::vector({{dims}}) <=> %(q)s::vector({{dims}}) AS distance
+        SELECT e.chunk_id, e.embedding::vector({dims}) <=> %(q)s::vector({dims}) AS distance
         FROM knowledge_chunkembedding e
         WHERE e.space_id = %(space)s
-          AND e.chunk_id = ANY(ARRAY(SELECT * FROM ({CATEGORY_CHUNKS}) AS category_chunks ORDER BY 1))
+          AND e.chunk_id = ANY(ARRAY(SELECT * FROM ({category_chunks}) AS category_chunks ORDER BY 1))
     )
     SELECT s.chunk_id, s.distance FROM (SELECT * FROM scored ORDER BY distance, chunk_id) AS s
-    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {{where}}) AS visible
+    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where}) AS visible
     LIMIT %(k)s
 """
 
@@ -102,7 +102,10 @@ def _nearest(
     if visibility is not None and visibility.small_category:
         params = visibility.where({"q": vector_literal(vector), "space": space.pk, "k": min(k, MAX_K)})
         with connection.cursor() as cursor:
-            cursor.execute(_EXACT_IN_CATEGORY.format(dims=dims, where=visibility.chunk_sql), params)
+            sql = _EXACT_IN_CATEGORY.format(
+                dims=dims, where=visibility.chunk_sql, category_chunks=visibility.category_chunks_sql
+            )
+            cursor.execute(sql, params)
             return sorted(((cid, float(dist)) for cid, dist in cursor.fetchall()), key=lambda r: (r[1], r[0]))
     if visibility is not None:
         where = visibility.chunk_sql

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from knowledge.models import Chunk
-from knowledge.retrieval.visibility import CATEGORY_CHUNKS, Visibility
+from knowledge.retrieval.visibility import Visibility
 from knowledge.services.postings import BM25_B, BM25_K1, TS_CONFIGS, ts_config_sql
 
 # Robertson/Sparck Jones BM25 with Lucene's idf. On SciFact (evaluate_retrieval) k1=1.2, b=0.75 scored
@@ -109,7 +109,6 @@ _IN_PIVOT_AND_PAIR = _along(
     f"{_TERM_IDS.format(x='x', term='pivot')} UNION ({_TERM_IDS.format(x='y', term='pair_b')}"
     f" AND y.chunk_id = ANY(ARRAY({_TERM_IDS.format(x='z', term='pair_a')} ORDER BY 1)) LIMIT %(pair_max)s)"
 )
-_IN_CATEGORY = _along(CATEGORY_CHUNKS)
 # The chunks holding the two rarest terms, then as many more (rarest first) as leave at least k of them.
 _HELD_FIRST = "h1 AS MATERIALIZED (SELECT 2 AS held, ARRAY({ids}) AS ids)".format(
     ids=f"{_TERM_IDS.format(x='y', term='t1')} AND y.chunk_id = ANY(ARRAY({_TERM_IDS.format(x='x', term='t0')}))"
@@ -245,7 +244,7 @@ def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b:
 def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) -> list[tuple[int, float]]:
     params = {**params, "terms": [t.term for t in lq.terms], "idfs": [t.idf for t in lq.terms]}
     if visibility is not None and visibility.small_category:
-        return _top("", _SCORED.format(restrict=_IN_CATEGORY), params, visibility)
+        return _top("", _SCORED.format(restrict=_along(visibility.category_chunks_sql)), params, visibility)
     if len(lq.terms) == 1:
         return _top("", _SCORED.format(restrict=""), params, visibility)
     first, done = _held_top(lq, params, visibility)

@@ -11,7 +11,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,7 +25,14 @@ from knowledge.retrieval.fusion import reciprocal_rank_fusion
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
 from knowledge.retrieval.rerank import Candidate, freshness, rerankers_for
-from knowledge.retrieval.visibility import PRICED, SKU_SCOPE, STOCKED, Visibility, visibility_for
+from knowledge.retrieval.visibility import (
+    PRICED,
+    SKU_SCOPE,
+    STOCKED,
+    Visibility,
+    visibility_for,
+    with_category_chunks,
+)
 from knowledge.selectors import chunk_search_vector_ids, query_vector, ranking_for
 from knowledge.services.spaces import active_space, space_label
 
@@ -144,10 +151,12 @@ def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[di
 
     When it is the process's only search, the vector leg (query encoding, then its SQL) runs on a thread
     with a database connection of its own while the keyword leg runs on the request's: two PostgreSQL
-    backends on two cores. The fuzzy leg then runs on whichever is free first, and each thread reads the
-    candidate rows of the legs it ran. With other searches running the cores are busy anyway, and inside a
-    transaction (a caller's atomic block) another connection would not see its uncommitted rows: then only
-    the encoding runs beside the other legs, and `search` reads every candidate row at once.
+    backends on two cores. Under a small category filter the request's thread first lists the category's
+    chunks, once for both legs, while the other encodes the query. The fuzzy leg then runs on whichever is
+    free first, and each thread reads the candidate rows of the legs it ran. With other searches running
+    the cores are busy anyway, and inside a transaction (a caller's atomic block) another connection would
+    not see its uncommitted rows: then only the encoding runs beside the other legs, and `search` reads
+    every candidate row at once.
     """
     text = query[:QUERY_EMBED_CHARS]
     fuzzy_leg = _Leftover(
@@ -156,22 +165,31 @@ def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[di
     with IN_FLIGHT.search() as alone:
         if not alone or connection.in_atomic_block:
             encoding = _VECTOR_LEG.submit(query_vector, text, space)
-            keyword = dict(
-                chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility)
-            )
+            listed = with_category_chunks(visibility)
+            keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=listed))
             fuzzy = fuzzy_leg.result()
-            return _vector_ids(tenant_id, text, space, visibility, encoding.result()), keyword, fuzzy, {}
-        beside = _VECTOR_LEG.submit(_on_own_connection, _vector_side, tenant_id, text, space, visibility, fuzzy_leg)
-        keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=visibility))
+            return _vector_ids(tenant_id, text, space, listed, encoding.result()), keyword, fuzzy, {}
+        shared = Future()  # the category's chunk ids, listed here while the other thread encodes the query
+        beside = _VECTOR_LEG.submit(_on_own_connection, _vector_side, tenant_id, text, space, shared, fuzzy_leg)
+        try:
+            listed = with_category_chunks(visibility)
+        except BaseException as error:
+            shared.set_exception(error)
+            raise
+        shared.set_result(listed)
+        keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=listed))
         rows = _rows_for(visibility, [*keyword, *(fuzzy_leg.result() if fuzzy_leg.take() else ())])
         fuzzy = fuzzy_leg.result()
         vector, vector_rows = beside.result()
         return vector, keyword, fuzzy, rows | vector_rows
 
 
-def _vector_side(tenant_id: int, text: str, space, visibility: Visibility, fuzzy_leg) -> tuple[dict, dict]:
-    """The vector leg, then the fuzzy leg unless the request's thread took it, then their candidate rows."""
-    vector = _vector_ids(tenant_id, text, space, visibility)
+def _vector_side(tenant_id: int, text: str, space, shared: Future, fuzzy_leg) -> tuple[dict, dict]:
+    """The vector leg (the query encoded while the other thread lists the category's chunks, `shared`),
+    then the fuzzy leg unless the request's thread took it, then their candidate rows."""
+    encoded = query_vector(text, space)
+    visibility = shared.result()
+    vector = _vector_ids(tenant_id, text, space, visibility, encoded)
     fuzzy = fuzzy_leg.result() if fuzzy_leg.take() else {}
     return vector, _rows_for(visibility, [*vector, *fuzzy])
 

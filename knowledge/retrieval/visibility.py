@@ -10,7 +10,7 @@ Conditions use named parameters prefixed `v_` so they merge with a leg's own par
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 
@@ -33,6 +33,10 @@ CATEGORY_CHUNKS = """
     ))
       AND c.tenant_id = %(v_tenant)s AND c.retired_at IS NULL AND c.is_leaf
 """
+
+# The same ids once listed by `with_category_chunks` (sorted, comma-separated). The scalar sub-query keeps
+# the planner from folding the list into a constant array and estimating it element by element.
+LISTED_CHUNKS = "SELECT unnest((SELECT string_to_array(%(v_chunks)s, ',')::bigint[]))"
 
 # The SKUs that decide a chunk's stock and price: a SKU chunk's own SKU, else every SKU of the product.
 SKU_SCOPE = "s.product_id = p.id AND s.is_active AND (c.source_kind <> 'sku' OR s.id = c.source_id)"
@@ -63,6 +67,25 @@ class Visibility:
     def where(self, params: dict) -> dict:
         """Return the leg's parameters merged with the visibility ones."""
         return {**params, **self.params}
+
+    @property
+    def category_chunks_sql(self) -> str:
+        """The ids of the small category's live leaf chunks: listed once per search, or read here."""
+        return LISTED_CHUNKS if "v_chunks" in self.params else CATEGORY_CHUNKS
+
+
+def with_category_chunks(visibility: Visibility) -> Visibility:
+    """The same visibility with its small category's chunk ids read once, for the legs of one search to
+    share instead of each reading them (13 ms at 1M for a leaf of 5.4k products)."""
+    if not visibility.small_category or "v_chunks" in visibility.params:
+        return visibility
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM ({CATEGORY_CHUNKS}) AS listed",
+            visibility.params,
+        )
+        listed = cursor.fetchone()[0]
+    return replace(visibility, params={**visibility.params, "v_chunks": listed})
 
 
 def has_product_filter(filters: Mapping) -> bool:

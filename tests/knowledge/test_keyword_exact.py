@@ -10,13 +10,14 @@ import random
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from governance.authentication import Caller
 from knowledge.models import Chunk, KeywordStats, Posting, TermStats
 from knowledge.retrieval import keyword
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.keyword import BM25_B, BM25_K1, chunk_search_keyword_ids
-from knowledge.retrieval.visibility import visibility_for
+from knowledge.retrieval.visibility import visibility_for, with_category_chunks
 from knowledge.services.postings import postings_add, postings_remove
 from tests import factories
 
@@ -169,3 +170,24 @@ def test_keyword_leg__held_chunks_and_staged_terms_keep_the_top_k(active_space, 
     assert any(done for _, done in outcomes)  # the held chunks were the top k
     assert any(top and not done for top, done in outcomes)  # their threshold led MaxScore's second step
     assert any(n >= 2 for n in staged)  # several terms to add: one at a time, or one then the rest together
+
+
+def test_category_chunks__listed_once_per_search_the_leg_returns_what_it_reads_itself(active_space):
+    rng = random.Random(9)
+    tenant, chunks = _corpus(rng)
+    factories.CategoryFactory(tenant=tenant, slug="empty")
+    postings_remove([c.pk for c in chunks[::5]])
+    Chunk.objects.filter(pk__in=[c.pk for c in chunks[::5]]).update(retired_at=timezone.now())
+    visibility = visibility_for(Caller(tenant, None), {"category": "a"})
+    listed = with_category_chunks(visibility)
+
+    live_in_a = sorted(c.pk for c in chunks[::2] if c.pk not in {r.pk for r in chunks[::5]})
+    assert [int(i) for i in listed.params["v_chunks"].split(",")] == live_in_a  # sorted, live leaves only
+    assert listed.category_chunks_sql != visibility.category_chunks_sql
+    for terms in _queries(rng, 15):
+        query = " ".join(terms)
+        expected = chunk_search_keyword_ids(tenant_id=tenant.pk, query=query, k=10, visibility=visibility)
+        assert chunk_search_keyword_ids(tenant_id=tenant.pk, query=query, k=10, visibility=listed) == expected
+    empty = with_category_chunks(visibility_for(Caller(tenant, None), {"category": "empty"}))
+    assert empty.params["v_chunks"] == ""
+    assert chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(VOCAB[:3]), k=10, visibility=empty) == []
