@@ -163,25 +163,32 @@ def _legs(tenant_id: int, query: str, space, visibility: Visibility) -> tuple[di
         lambda: dict(chunk_search_fuzzy_ids(tenant_id=tenant_id, query=query, k=FUZZY_K, visibility=visibility))
     )
     with IN_FLIGHT.search() as alone:
-        if not alone or connection.in_atomic_block:
-            encoding = _VECTOR_LEG.submit(query_vector, text, space)
-            listed = with_category_chunks(visibility)
-            keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=listed))
-            fuzzy = fuzzy_leg.result()
-            return _vector_ids(tenant_id, text, space, listed, encoding.result()), keyword, fuzzy, {}
+        beside = alone and not connection.in_atomic_block
         shared = Future()  # the category's chunk ids, listed here while the other thread encodes the query
-        beside = _VECTOR_LEG.submit(_on_own_connection, _vector_side, tenant_id, text, space, shared, fuzzy_leg)
-        try:
-            listed = with_category_chunks(visibility)
-        except BaseException as error:
-            shared.set_exception(error)
-            raise
-        shared.set_result(listed)
+        if beside:
+            side = _VECTOR_LEG.submit(_on_own_connection, _vector_side, tenant_id, text, space, shared, fuzzy_leg)
+        else:
+            side = _VECTOR_LEG.submit(query_vector, text, space)
+        listed = _settle(shared, lambda: with_category_chunks(visibility))
         keyword = dict(chunk_search_keyword_ids(tenant_id=tenant_id, query=query, k=KEYWORD_K, visibility=listed))
+        if not beside:
+            fuzzy = fuzzy_leg.result()
+            return _vector_ids(tenant_id, text, space, listed, side.result()), keyword, fuzzy, {}
         rows = _rows_for(visibility, [*keyword, *(fuzzy_leg.result() if fuzzy_leg.take() else ())])
         fuzzy = fuzzy_leg.result()
-        vector, vector_rows = beside.result()
+        vector, vector_rows = side.result()
         return vector, keyword, fuzzy, rows | vector_rows
+
+
+def _settle(future: Future, compute):
+    """Return compute()'s value after handing it to `future` (or its error, then re-raised here)."""
+    try:
+        value = compute()
+    except BaseException as error:
+        future.set_exception(error)
+        raise
+    future.set_result(value)
+    return value
 
 
 def _vector_side(tenant_id: int, text: str, space, shared: Future, fuzzy_leg) -> tuple[dict, dict]:
