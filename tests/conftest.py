@@ -35,11 +35,12 @@ def worker(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def live_worker(worker):
-    """The session worker, started again if an earlier test stopped it; drained before the test's
-    tables are truncated, so the flush never races a worker transaction."""
+    """The session worker, started (or resumed) for the test; drained and then paused before the test's
+    tables are truncated, so the flush never races a worker transaction (a periodic sweep included)."""
     yield worker.start()
-    if worker.proc and worker.proc.poll() is None:
+    if worker.running:
         drain_queue()
+        worker.pause()
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from config.celery import HEARTBEAT_KEY, app
 
 BASE_DIR = Path(settings.BASE_DIR)
 START_TIMEOUT_S = 90
+PAUSE_TIMEOUT_S = 120  # the solo pool answers a control command only once its running task is done
+QUEUE = "celery"
 
 
 def wait_until(predicate, timeout: float = 30.0, every: float = 0.1, message: str = "condition"):
@@ -41,11 +43,20 @@ class Worker:
         self.name = name
         self.proc: subprocess.Popen | None = None
         self.beat: subprocess.Popen | None = None
+        self.paused = False
         self.log_path = BASE_DIR / os.environ["EMBEDDED_DIR"] / f"{name}.log"
 
+    @property
+    def running(self) -> bool:
+        return bool(self.proc and self.proc.poll() is None)
+
     def start(self) -> "Worker":
-        if self.proc and self.proc.poll() is None:
+        if self.running:
+            if self.paused:
+                self._control("add_consumer", 10)
+                self.paused = False
             return self
+        self.paused = False
         cache.delete(HEARTBEAT_KEY + self.hostname)
         env = {**os.environ, "DATABASE_URL": test_database_url(), "DATABASE_CONN_MAX_AGE": "0"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -68,6 +79,18 @@ class Worker:
         if self.proc.poll() is not None:
             raise AssertionError(f"worker exited with {self.proc.returncode}; see {self.log_path}")
         return bool(cache.get(HEARTBEAT_KEY + self.hostname))
+
+    def pause(self) -> None:
+        """Stop taking tasks; return once no task runs (a paused worker's tasks wait in the queue)."""
+        if self.running and not self.paused:
+            self._control("cancel_consumer", PAUSE_TIMEOUT_S)
+            self.paused = True
+
+    def _control(self, command: str, timeout: float) -> None:
+        send = getattr(app.control, command)
+        replies = send(QUEUE, destination=[self.hostname], reply=True, timeout=timeout, limit=1)
+        if not replies:
+            raise AssertionError(f"worker did not answer {command} within {timeout:.0f} s; see {self.log_path}")
 
     def kill(self) -> None:
         """SIGKILL the worker and its beat: no shutdown, no acknowledgements."""
@@ -96,16 +119,20 @@ def purge_queue() -> int:
 DRAIN_TIMEOUT_S = 30
 
 
+def queued() -> int:
+    """Messages waiting in the broker's task queue (the broker's Redis database, not the cache's)."""
+    with app.connection_for_read() as connection:
+        return connection.default_channel.client.llen(QUEUE)
+
+
 def drain_queue() -> None:
     """Wait (bounded) until the broker queue is empty and no row waits for indexing."""
     from knowledge.indexable import PENDING
     from knowledge.sources import SOURCES
 
-    client = cache._cache.get_client()
-
     def idle() -> bool:
         waiting = any(spec.model.objects.filter(PENDING, index_error="").exists() for spec in SOURCES.values())
-        return client.llen("celery") == 0 and not waiting
+        return queued() == 0 and not waiting
 
     try:
         wait_until(idle, DRAIN_TIMEOUT_S, 0.1, "an idle worker")
