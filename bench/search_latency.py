@@ -8,6 +8,7 @@ Django binds one database per process. The data set is built once per size (see 
 bulk COPY of catalog rows and of the chunks, vectors and postings the indexer would have written) and
 reused while the generator version and parameters match; --rebuild forces a new one. A run on existing
 data only measures (after checking a sample of the stored chunks against what the indexer plans today).
+The keyword packs are then built where due (`keyword_packs_refresh`, as the beat task would).
 
 Queries are drawn with a fixed seed from the generated catalog: titles, titles with one or two typos,
 "colour brand noun", SKU-code prefixes and descriptive phrases. "filtered" adds a leaf category (the
@@ -187,6 +188,7 @@ def run_size(args, size: str) -> int:
                     file=sys.stderr,
                 )
         figures.update({f"{size}.{k}": v for k, v in marker["build"].items() if k != "built_at"})
+        figures.update({f"{size}.{k}": v for k, v in keyword_packs().items()})
         figures.update({f"{size}.{k}": v for k, v in table_sizes().items()})
         code = 0
         if args.profile:
@@ -322,6 +324,23 @@ def build_data(args, products: int) -> dict:
     return timings
 
 
+def keyword_packs() -> dict:
+    """Build the keyword packs that are due, as the beat task does (at 1M: none after the first run)."""
+    from knowledge.models import KeywordPack
+    from knowledge.services.keyword_packs import keyword_packs_refresh
+
+    built = keyword_packs_refresh()
+    pack = KeywordPack.objects.get(tenant__slug=MAIN_TENANT, locale="en")
+    size_mb = pack.size_bytes / 2**20
+    print(f"keyword pack: {pack.postings:,} postings, {size_mb:.0f} MB, built in {pack.build_seconds:.1f} s")
+    return {
+        "keyword_pack_build_s": round(pack.build_seconds, 1),
+        "keyword_pack_mb": round(pack.size_bytes / 2**20, 1),
+        "keyword_pack_postings": pack.postings,
+        "keyword_packs_built_now": len(built),
+    }
+
+
 def verify_against_indexer() -> list[str]:
     import _searchdata as data
 
@@ -345,6 +364,8 @@ def table_sizes() -> dict:
             rows, size = cursor.fetchone()
             out[f"rows.{table}"] = rows
             out[f"table_mb.{table}"] = round(size / 2**20, 1)
+        cursor.execute("SELECT pg_total_relation_size('knowledge_packedpostings')")
+        out["table_mb.knowledge_packedpostings"] = round(cursor.fetchone()[0] / 2**20, 1)
         for label, index in (
             ("hnsw", hnsw_index_name(active_space().pk)),
             ("posting_term_chunk", "posting_term_chunk"),

@@ -192,6 +192,7 @@ class Chunk(models.Model):
             models.Index(fields=["source_kind", "source_id"], condition=Q(retired_at__isnull=True), name="chunk_live"),
             models.Index(fields=["content_hash"], name="chunk_content_hash"),
             models.Index(fields=["tenant", "locale"], condition=Q(retired_at__isnull=True), name="chunk_tenant_live"),
+            models.Index(fields=["tenant", "locale", "created_at"], name="chunk_created"),
             # a category filter's live leaf chunks read from the index alone (knowledge.retrieval.visibility)
             models.Index(
                 fields=["product"],
@@ -299,6 +300,52 @@ class TermStats(models.Model):
 
     def __str__(self):
         return f"{self.term}: {self.df}"
+
+
+class KeywordPack(models.Model):
+    """A snapshot of one tenant and locale's postings, packed per lexeme for the keyword leg to score in memory.
+
+    Built by knowledge.services.keyword_packs from the postings committed when the build began
+    (`built_from`). Chunks created since (`built_from` less settings.KEYWORD_PACK_MARGIN_S, which covers an
+    indexing transaction still open at the build) are read from the postings table at query time, and
+    retired ones are skipped by the visibility check, so a search over a pack stays exact and fresh.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES)
+    generation = models.PositiveIntegerField(default=0, help_text="Raised by every build: caches key on it.")
+    built_from = models.DateTimeField(help_text="When the build's snapshot of the postings was taken.")
+    built_at = models.DateTimeField(help_text="When the build committed.")
+    build_seconds = models.FloatField(default=0.0)
+    chunks = models.BigIntegerField(default=0, help_text="Live leaf chunks in the snapshot.")
+    postings = models.BigIntegerField(default=0)
+    terms = models.BigIntegerField(default=0)
+    size_bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "locale"], name="keyword_pack_unique")]
+
+    def __str__(self):
+        return f"{self.tenant_id}/{self.locale} generation {self.generation}: {self.chunks} chunks"
+
+
+class PackedPostings(models.Model):
+    """One lexeme's postings in a `KeywordPack`: chunk ids (int8), tf and dl (int4), big-endian, by chunk id."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
+    locale = models.CharField(max_length=5, choices=LOCALE_CHOICES)
+    term = models.TextField()
+    generation = models.PositiveIntegerField()
+    chunk_ids = models.BinaryField()
+    tfs = models.BinaryField()
+    dls = models.BinaryField()
+
+    class Meta:
+        verbose_name_plural = "packed postings"
+        constraints = [models.UniqueConstraint(fields=["tenant", "locale", "term"], name="packed_postings_unique")]
+
+    def __str__(self):
+        return f"{self.term} (generation {self.generation})"
 
 
 class RankingProfile(models.Model):

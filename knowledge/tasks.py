@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from knowledge.services import indexing, spaces
+from knowledge.services import indexing, keyword_packs, spaces
 
 RETRY = dict(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=8)
 
@@ -27,3 +27,8 @@ def embedding_space_backfill_task(space_id: int) -> dict:
 @shared_task(name="knowledge.tasks.embedding_space_purge", acks_late=True, **RETRY)
 def embedding_space_purge_task(space_id: int) -> int:
     return spaces.embedding_space_purge(space_id)
+
+
+@shared_task(name="knowledge.tasks.keyword_packs_refresh", acks_late=True, ignore_result=True)
+def keyword_packs_refresh_task() -> list[str]:
+    return [str(pack) for pack in keyword_packs.keyword_packs_refresh()]

@@ -16,14 +16,20 @@ stays exact:
    bound first, until what they hold and what is left to add can no longer reach it.
 
 A category filter of few products (`Visibility.small_category`) scores that category's chunks directly.
+
+A tenant and locale with a keyword pack (knowledge.services.keyword_packs) are served from it instead
+(knowledge.retrieval.packed): the same top k, summed in memory. This path serves the others, and filters
+so selective that the packed path would check too many chunks for visibility.
 """
 
 import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from knowledge.models import Chunk
+from knowledge.retrieval.packed import packed_top
 from knowledge.retrieval.visibility import Visibility
 from knowledge.services.postings import BM25_B, BM25_K1, TS_CONFIGS, ts_config_sql
 
@@ -242,6 +248,9 @@ def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b:
 
 
 def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) -> list[tuple[int, float]]:
+    packed = packed_top(lq, params, visibility, settings.KEYWORD_PACK_WALK_MAX)
+    if packed is not None:
+        return packed
     params = {**params, "terms": [t.term for t in lq.terms], "idfs": [t.idf for t in lq.terms]}
     if visibility is not None and visibility.small_category:
         return _top("", _SCORED.format(restrict=_along(visibility.category_chunks_sql)), params, visibility)

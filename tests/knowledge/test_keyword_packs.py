@@ -1,0 +1,170 @@
+"""Keyword packs: the packed keyword leg returns BM25's exact top k, stays fresh between builds (new chunks
+from the postings table, retired ones skipped), follows a rebuild, and is rebuilt when enough has changed."""
+
+import random
+
+import pytest
+from django.utils import timezone
+
+from governance.authentication import Caller
+from knowledge.models import Chunk, KeywordPack, PackedPostings
+from knowledge.retrieval import keyword, packed
+from knowledge.retrieval import visibility as visibility_module
+from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.visibility import visibility_for
+from knowledge.services.keyword_packs import keyword_pack_build, keyword_pack_status, keyword_packs_refresh
+from knowledge.services.postings import postings_add, postings_remove
+from tests.knowledge.test_keyword_exact import VOCAB, _assert_same_top, _bm25_top, _corpus, _queries
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def packs(settings):
+    """Packs for any tenant, due at the first change; chunks created before a build are in it."""
+    settings.KEYWORD_PACK_MIN_CHUNKS = 1
+    settings.KEYWORD_PACK_MIN_CHANGED = 1
+    settings.KEYWORD_PACK_CHANGED_SHARE = 0.0
+    settings.KEYWORD_PACK_MARGIN_S = 0
+    return settings
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """The results the packed path served (None: the SQL path served the locale)."""
+    results = []
+    top = keyword.packed_top
+    monkeypatch.setattr(keyword, "packed_top", lambda *args: results.append(top(*args)) or results[-1])
+    return results
+
+
+def _more_chunks(tenant, rng, count, start):
+    """Chunks added to the `_corpus` tenant's two products, as the indexer adds them (postings included)."""
+    products = list({c.product_id: c.product for c in Chunk.objects.filter(tenant=tenant)}.values())
+    weights = [1 / (rank + 1) for rank in range(len(VOCAB))]
+    chunks = Chunk.objects.bulk_create(
+        Chunk(tenant=tenant, source_kind="doc", source_id=i, source_key=f"d{i}", source_version=1, anchor="p1",
+              ordinal=0, locale="en", text=" ".join(rng.choices(VOCAB, weights, k=rng.randint(1, 30))),
+              token_count=1, content_hash=f"{i:064d}", product=products[i % 2],
+              category_id=products[i % 2].category_id)
+        for i in range(start, start + count)
+    )  # fmt: skip
+    postings_add([c.pk for c in chunks])
+    return chunks
+
+
+def _retire(chunks):
+    postings_remove([c.pk for c in chunks])
+    Chunk.objects.filter(pk__in=[c.pk for c in chunks]).update(retired_at=timezone.now())
+
+
+@pytest.mark.parametrize("k", [1, 10, 50])
+def test_packed_leg__equals_bm25_computed_from_the_postings(active_space, packs, served, k):
+    rng = random.Random(100 + k)
+    tenant, _ = _corpus(rng)
+    pack = keyword_pack_build(tenant_id=tenant.pk, locale="en")
+    assert (pack.generation, pack.chunks) == (1, 400)
+    assert pack.postings == sum(len(p.chunk_ids) // 8 for p in PackedPostings.objects.filter(tenant=tenant))
+
+    queries = _queries(rng)
+    for terms in queries:
+        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=k)
+        _assert_same_top(got, _bm25_top(tenant, terms, k))
+
+    assert len(served) == len(queries) and None not in served  # every query was served from the pack
+
+
+def test_packed_leg__chunks_added_and_retired_since_the_build_count_at_once(active_space, packs, served):
+    rng = random.Random(8)
+    tenant, chunks = _corpus(rng)
+    keyword_pack_build(tenant_id=tenant.pk, locale="en")
+    _retire(chunks[::3])  # their packed postings remain: the visibility check skips them
+    added = {c.pk for c in _more_chunks(tenant, rng, 150, start=1_000)}  # not in the pack: read from the postings
+
+    from_added = 0
+    for terms in _queries(rng, 30):
+        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
+        _assert_same_top(got, _bm25_top(tenant, terms, 10))
+        from_added += len({cid for cid, _ in got} & added)
+
+    assert from_added and None not in served
+    assert keyword_pack_status(tenant_id=tenant.pk, locale="en").changed >= 150 + len(chunks[::3])
+
+
+def test_packed_leg__a_chunk_created_within_the_margin_is_scored_once(active_space, packs, served):
+    packs.KEYWORD_PACK_MARGIN_S = 3_600  # every chunk of the corpus is in the pack and in the margin
+    rng = random.Random(12)
+    tenant, _ = _corpus(rng, size=200)
+    keyword_pack_build(tenant_id=tenant.pk, locale="en")
+
+    for terms in _queries(rng, 20):
+        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
+        _assert_same_top(got, _bm25_top(tenant, terms, 10))
+    assert None not in served
+
+
+@pytest.mark.parametrize("small", [True, False], ids=["small-category", "walked-in-rank-order"])
+def test_packed_leg__a_category_filter_gets_the_exact_top_k_of_its_chunks(
+    active_space, packs, served, monkeypatch, small
+):
+    if not small:
+        monkeypatch.setattr(visibility_module, "EXACT_CATEGORY_MAX_PRODUCTS", 0)
+    monkeypatch.setattr(packed, "MAX_BATCH", 7)  # several batches, each checked in rank order
+    rng = random.Random(30)
+    tenant, chunks = _corpus(rng)
+    keyword_pack_build(tenant_id=tenant.pk, locale="en")
+    visibility = visibility_for(Caller(tenant, None), {"category": "a"})
+    allowed = {c.pk for c in chunks if c.product.category.slug == "a"}
+    assert visibility.small_category is small
+
+    for terms in _queries(rng):
+        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10, visibility=visibility)
+        _assert_same_top(got, _bm25_top(tenant, terms, 10, allowed))
+    assert None not in served
+
+
+def test_packed_leg__past_the_walk_limit_the_sql_path_answers(active_space, packs, served):
+    packs.KEYWORD_PACK_WALK_MAX = 0
+    rng = random.Random(4)
+    tenant, _ = _corpus(rng, size=100)
+    keyword_pack_build(tenant_id=tenant.pk, locale="en")
+
+    terms = VOCAB[:3]
+    got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
+
+    _assert_same_top(got, _bm25_top(tenant, terms, 10))
+    assert served == [None]
+
+
+def test_keyword_packs_refresh__builds_when_due_and_the_leg_follows_the_new_generation(active_space, packs, served):
+    rng = random.Random(21)
+    tenant, chunks = _corpus(rng, size=150)
+    assert [p.tenant_id for p in keyword_packs_refresh()] == [tenant.pk]  # no pack yet: built
+    assert not keyword_pack_status(tenant_id=tenant.pk, locale="en").due
+    assert keyword_packs_refresh() == []
+    terms = VOCAB[:4]
+    chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)  # generation 1 now cached
+    assert packed.CACHE.generation(tenant.pk, "en") == 1
+
+    _more_chunks(tenant, rng, 20, start=500)
+    _retire(chunks[:10])
+    status = keyword_pack_status(tenant_id=tenant.pk, locale="en")
+    assert status.due and status.changed >= 30
+    packs.KEYWORD_PACK_MIN_CHANGED = 10**6
+    assert keyword_packs_refresh() == []  # not enough changed for this threshold
+    packs.KEYWORD_PACK_MIN_CHANGED = 1
+    (pack,) = keyword_packs_refresh()
+
+    assert (pack.generation, pack.chunks) == (2, 160)
+    got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
+    _assert_same_top(got, _bm25_top(tenant, terms, 10))
+    assert packed.CACHE.generation(tenant.pk, "en") == 2 and None not in served
+
+
+def test_keyword_packs_refresh__small_tenants_stay_on_the_sql_path(active_space, packs, served):
+    packs.KEYWORD_PACK_MIN_CHUNKS = 1_000
+    tenant, _ = _corpus(random.Random(2), size=50)
+
+    assert keyword_packs_refresh() == [] and not KeywordPack.objects.filter(tenant=tenant).exists()
+    chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(VOCAB[:2]), k=5)
+    assert served == [None]
