@@ -1,7 +1,7 @@
 """The knowledge admin: policies and documents (edited through services, versions read-only), spaces, chunks."""
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -22,6 +22,7 @@ from knowledge.models import (
     Document,
     DocumentVersion,
     EmbeddingSpace,
+    KeywordPack,
     Policy,
     PolicyVersion,
     RankingProfile,
@@ -29,6 +30,7 @@ from knowledge.models import (
 )
 from knowledge.selectors import ranking_for
 from knowledge.services import documents, policies, spaces
+from knowledge.services.keyword_packs import keyword_pack_status
 from knowledge.services.ranking import WEIGHT_FIELDS, ranking_profile_publish
 
 PREVIEW = 140  # characters of a version's body shown in the history table
@@ -286,3 +288,35 @@ class RankingProfileAdmin(ServiceAdminMixin, admin.ModelAdmin):
         )
         self.message_user(request, f"Version {profile.version} is now in force for {profile.tenant}.")
         return profile
+
+
+@admin.register(KeywordPack)
+class KeywordPackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The keyword leg's packed postings per tenant and locale: rebuilt by the beat task once enough has
+    changed (settings.KEYWORD_PACK_*), or on request here; searches stay exact in between."""
+
+    list_display = (
+        "tenant", "locale", "generation", "chunks", "changed_since", "postings", "terms", "size_mb", "built_at",
+        "build_seconds",
+    )  # fmt: skip
+    list_filter = ("locale",)
+    list_select_related = ("tenant",)
+    actions = ("rebuild_selected",)
+
+    @admin.display(description="changed since the build")
+    def changed_since(self, obj):
+        return keyword_pack_status(tenant_id=obj.tenant_id, locale=obj.locale).changed
+
+    @admin.display(description="MB", ordering="size_bytes")
+    def size_mb(self, obj):
+        return round(obj.size_bytes / 2**20, 1)
+
+    @admin.action(description="Rebuild selected packs")
+    def rebuild_selected(self, request, queryset):
+        from knowledge.tasks import keyword_pack_build_task
+
+        packs = list(queryset.values_list("tenant_id", "locale"))
+        for tenant_id, locale in packs:
+            transaction.on_commit(lambda t=tenant_id, loc=locale: keyword_pack_build_task.delay(t, loc))
+        message = f"Queued {len(packs)} pack(s) for a rebuild; the generation goes up when each is done."
+        self.message_user(request, message, messages.INFO)

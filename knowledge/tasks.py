@@ -32,3 +32,8 @@ def embedding_space_purge_task(space_id: int) -> int:
 @shared_task(name="knowledge.tasks.keyword_packs_refresh", acks_late=True, ignore_result=True)
 def keyword_packs_refresh_task() -> list[str]:
     return [str(pack) for pack in keyword_packs.keyword_packs_refresh()]
+
+
+@shared_task(name="knowledge.tasks.keyword_pack_build", acks_late=True, **RETRY)
+def keyword_pack_build_task(tenant_id: int, locale: str) -> str:
+    return str(keyword_packs.keyword_pack_build(tenant_id=tenant_id, locale=locale))

@@ -10,7 +10,6 @@ are skipped by the visibility check, so a pack only has to be rebuilt when that 
 
 import time
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -90,15 +89,9 @@ def keyword_pack_status(*, tenant_id: int, locale: str) -> PackStatus:
     pack = KeywordPack.objects.filter(tenant_id=tenant_id, locale=locale).first()
     if pack is None:
         return PackStatus(tenant_id, locale, chunks, chunks, None)
-    created = chunks_created_since(tenant_id=tenant_id, locale=locale, built_from=pack.built_from).count()
+    created = Chunk.objects.filter(tenant_id=tenant_id, locale=locale, created_at__gte=pack.built_from).count()
     retired = max(0, pack.chunks + created - chunks)  # what left the live set since the build, at least
     return PackStatus(tenant_id, locale, chunks, created + retired, pack)
-
-
-def chunks_created_since(*, tenant_id: int, locale: str, built_from):
-    """The chunks a pack built from `built_from` may lack (every locale's chunks are created with postings)."""
-    since = built_from - timedelta(seconds=settings.KEYWORD_PACK_MARGIN_S)
-    return Chunk.objects.filter(tenant_id=tenant_id, locale=locale, created_at__gte=since)
 
 
 def keyword_packs_refresh(*, force: bool = False) -> list[KeywordPack]:

@@ -257,3 +257,27 @@ def test_reindex_action__policies_and_documents_become_fresh(client, active_spac
 def _fresh(row) -> bool:
     row.refresh_from_db()
     return not row.index_pending
+
+
+@live
+def test_keyword_pack_admin__lists_packs_and_rebuilds_the_selected_one_on_the_worker(client, active_space, live_worker):
+    import random
+
+    from knowledge.models import KeywordPack
+    from knowledge.services.keyword_packs import keyword_pack_build
+    from tests.knowledge.test_keyword_exact import _corpus
+
+    tenant, _ = _corpus(random.Random(1), size=40)
+    pack = keyword_pack_build(tenant_id=tenant.pk, locale="en")
+    login_editor(client)
+
+    listing = client.get(admin_url(KeywordPack, "changelist")).content.decode()
+    assert str(tenant) in listing and ">40<" in listing  # chunks in the pack
+    assert client.get(admin_url(KeywordPack, "add")).status_code == 403  # built by the service only
+
+    response = client.post(
+        admin_url(KeywordPack, "changelist"), {"action": "rebuild_selected", "_selected_action": [pack.pk]}, follow=True
+    )
+
+    assert "Queued 1 pack(s) for a rebuild" in response.content.decode()
+    wait_until(lambda: KeywordPack.objects.get(pk=pack.pk).generation == 2, 60, message="the rebuild on the worker")

@@ -96,6 +96,7 @@ def test_packed_leg__a_chunk_created_within_the_margin_is_scored_once(active_spa
     rng = random.Random(12)
     tenant, _ = _corpus(rng, size=200)
     keyword_pack_build(tenant_id=tenant.pk, locale="en")
+    assert not keyword_pack_status(tenant_id=tenant.pk, locale="en").due  # the margin is read, not rebuilt
 
     for terms in _queries(rng, 20):
         got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
