@@ -78,10 +78,11 @@ def chunk_search_vector_by(
 # visibility until k pass. The embeddings are read along the chunks' sorted ids, one walk of the index
 # rather than a descent per chunk. Exact, and at 1M SKUs (bench/search_latency.py's filtered queries,
 # leaves of 1.3k-5.8k products) p50 39 / p95 76 ms against 127 / 399 ms for the iterative HNSW scan.
-# `{where}` is checked per row in distance order (LATERAL keeps the order): stock and price sub-queries
-# run for the nearest chunks only, until k have passed. Distances are sorted outside the materialized
-# CTE on purpose: an ORDER BY next to the embeddings lets the planner pick the HNSW index scan, which
-# (without iterative scan) yields only ef_search rows of the whole space, and then none of the category's.
+# `{where}` is checked per row in distance order (the LATERAL join, kept apart by its LIMIT 1, keeps the
+# order): stock and price sub-queries run for the nearest chunks only, until k have passed. Distances are
+# sorted outside the materialized CTE on purpose: an ORDER BY next to the embeddings lets the planner
+# pick the HNSW index scan, which (without iterative scan) yields only ef_search rows of the whole space,
+# and then none of the category's.
 _EXACT_IN_CATEGORY = """
     WITH scored AS MATERIALIZED (
         SELECT e.chunk_id, e.embedding::vector({dims}) <=> %(q)s::vector({dims}) AS distance
@@ -90,7 +91,7 @@ _EXACT_IN_CATEGORY = """
           AND e.chunk_id = ANY(ARRAY(SELECT * FROM ({category_chunks}) AS category_chunks ORDER BY 1))
     )
     SELECT s.chunk_id, s.distance FROM (SELECT * FROM scored ORDER BY distance, chunk_id) AS s
-    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where}) AS visible
+    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where} LIMIT 1) AS visible
     LIMIT %(k)s
 """
 

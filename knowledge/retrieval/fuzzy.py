@@ -24,7 +24,8 @@ MAX_K = 200
 CODE_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 # `{product}` and `{chunk}` are the caller's visibility (or the tenant alone): each kind of match is ranked
-# first, then checked for visibility best first until k pass (the LATERAL join keeps the order), so a
+# first, then checked for visibility best first until k pass (the LATERAL join keeps the order: its LIMIT 1
+# keeps it from being flattened into a join the planner could turn around), so a
 # selective filter still finds its k matches and pays its stock and price checks on the best ones only.
 # Titles and brands are matched by trigram similarity when the query has at most TITLE_MAX_WORDS words,
 # one of which the keyword index does not know (no document frequency in any of the tenant's locales'
@@ -53,14 +54,16 @@ _SQL = f"""
             WHERE (SELECT some_word FROM unknown) AND p.tenant_id = %(tenant)s
               AND (%(q)s <%% p.title OR p.brand %% %(q)s)
             ORDER BY score DESC, p.id
-        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}}) AS visible
+        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}} LIMIT 1) AS visible
         LIMIT %(k)s
     ), prefixed AS MATERIALIZED (
         SELECT m.id, greatest(similarity(%(q)s, m.code), 0.9) AS score FROM (
             SELECT s.id, s.code, s.product_id FROM catalog_sku s
             WHERE %(code)s AND s.tenant_id = %(tenant)s AND upper(s.code) LIKE %(prefix)s AND s.is_active
             ORDER BY upper(s.code)
-        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}}) AS visible
+        ) AS m CROSS JOIN LATERAL (
+            SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}} LIMIT 1
+        ) AS visible
         LIMIT %(k)s
     ), resembling AS MATERIALIZED (
         SELECT m.id, m.score FROM (
@@ -70,7 +73,9 @@ _SQL = f"""
             WHERE %(code)s AND NOT (SELECT found FROM code_prefix)
               AND s.tenant_id = %(tenant)s AND s.is_active AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
             ORDER BY score DESC, s.id
-        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}}) AS visible
+        ) AS m CROSS JOIN LATERAL (
+            SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}} LIMIT 1
+        ) AS visible
         LIMIT %(k)s
     ), matched AS (
         SELECT 'product' AS kind, id, score FROM products

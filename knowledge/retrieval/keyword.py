@@ -185,9 +185,10 @@ def _cascade(stages: int) -> str:
 ORDER = "round(score * 1e9::float8) DESC, chunk_id"
 _TOP = "SELECT chunk_id, score{extra} FROM scored ORDER BY " + ORDER + " LIMIT %(k)s"
 # Visibility is checked chunk by chunk, best first, until k have passed: most callers see most chunks, so
-# few are checked; under a selective filter, as many as it takes (the LATERAL join keeps the sorted order).
+# few are checked; under a selective filter, as many as it takes (the LATERAL join keeps the sorted order:
+# its LIMIT 1 keeps it from being flattened into a join the planner could turn around).
 _VISIBLE_TAIL = """SELECT s.chunk_id, s.score{extra} FROM (SELECT chunk_id, score FROM scored ORDER BY {order}) AS s
-    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where}) AS visible
+    CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where} LIMIT 1) AS visible
     LIMIT %(k)s"""
 
 
