@@ -119,6 +119,11 @@ def test_keyword_leg__a_category_filter_gets_the_exact_top_k_of_its_chunks(activ
         monkeypatch.setattr(visibility_module, "EXACT_CATEGORY_MAX_PRODUCTS", 0)
     rng = random.Random(7)
     tenant, chunks = _corpus(rng)
+    assert_category_a_gets_its_top_k(rng, tenant, chunks, small)
+
+
+def assert_category_a_gets_its_top_k(rng, tenant, chunks, small: bool) -> None:
+    """Filtered to `_corpus`'s category "a", the leg returns BM25's top k of that category's chunks."""
     visibility = visibility_for(Caller(tenant, None), {"category": "a"})
     allowed = {c.pk for c in chunks if c.product.category.slug == "a"}
     assert visibility.small_category is small

@@ -6,15 +6,20 @@ import random
 import pytest
 from django.utils import timezone
 
-from governance.authentication import Caller
 from knowledge.models import Chunk, KeywordPack, PackedPostings
 from knowledge.retrieval import keyword, packed
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
-from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.keyword_packs import keyword_pack_build, keyword_pack_status, keyword_packs_refresh
 from knowledge.services.postings import postings_add, postings_remove
-from tests.knowledge.test_keyword_exact import VOCAB, _assert_same_top, _bm25_top, _corpus, _queries
+from tests.knowledge.test_keyword_exact import (
+    VOCAB,
+    _assert_same_top,
+    _bm25_top,
+    _corpus,
+    _queries,
+    assert_category_a_gets_its_top_k,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,14 +119,9 @@ def test_packed_leg__a_category_filter_gets_the_exact_top_k_of_its_chunks(
     rng = random.Random(30)
     tenant, chunks = _corpus(rng)
     keyword_pack_build(tenant_id=tenant.pk, locale="en")
-    visibility = visibility_for(Caller(tenant, None), {"category": "a"})
-    allowed = {c.pk for c in chunks if c.product.category.slug == "a"}
-    assert visibility.small_category is small
 
-    for terms in _queries(rng):
-        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10, visibility=visibility)
-        _assert_same_top(got, _bm25_top(tenant, terms, 10, allowed))
-    assert None not in served
+    assert_category_a_gets_its_top_k(rng, tenant, chunks, small)
+    assert served and None not in served
 
 
 def test_packed_leg__past_the_walk_limit_the_sql_path_answers(active_space, packs, served):
