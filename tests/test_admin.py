@@ -18,14 +18,26 @@ from assistant.models import PromptTemplate, PromptTemplateVersion
 from assistant.services.templates import prompt_template_current
 from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
 from governance.models import AnswerRecord, ApiKey, AuditEvent, LegalHold, PurgeRun, RatePlan, RetentionPolicy
-from knowledge.models import Chunk, Document, DocumentVersion, EmbeddingSpace, Policy, PolicyVersion, RankingProfile
+from knowledge.models import (
+    Chunk,
+    Document,
+    DocumentVersion,
+    EmbeddingSpace,
+    KeywordPack,
+    Policy,
+    PolicyVersion,
+    RankingProfile,
+)
 from knowledge.retrieval.rerank import Ranking
+from knowledge.services.keyword_packs import keyword_pack_build
 from knowledge.services.ranking import ranking_profile_publish
 from knowledge.services.spaces import embedding_space_create
 from tests import factories
 
 # Derived or immutable rows: the add page is refused.
-READ_ONLY = {Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun}
+READ_ONLY = {
+    Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun, KeywordPack
+}  # fmt: skip
 
 
 def admin_url(obj_or_model, view: str, *args) -> str:
@@ -185,6 +197,7 @@ def _samples(editor: User) -> dict:
         EmbeddingSpace: space,
         RankingProfile: ranking_profile_publish(tenant=tenant, values=Ranking.from_settings().__dict__),
         Chunk: chunk,
+        KeywordPack: keyword_pack_build(tenant_id=tenant.pk, locale="en"),
         ApiKey: factories.api_key(tenant)[0],
         User: editor,
         Group: Group.objects.create(name="editors"),
