@@ -30,16 +30,21 @@ def _corpus(rng: random.Random, size: int = 400):
     """A tenant whose chunks draw words Zipf-like from VOCAB, half under product "a", half under "b"."""
     tenant = factories.TenantFactory()
     products = [factories.product(tenant, factories.CategoryFactory(tenant=tenant, slug=slug)) for slug in ("a", "b")]
+    return tenant, corpus_chunks(rng, tenant, products, range(size))
+
+
+def corpus_chunks(rng: random.Random, tenant, products, numbers) -> list[Chunk]:
+    """Chunks numbered `numbers`, alternately under the two products, with postings as the indexer writes."""
     weights = [1 / (rank + 1) for rank in range(len(VOCAB))]
     chunks = Chunk.objects.bulk_create(
         Chunk(tenant=tenant, source_kind="doc", source_id=i, source_key=f"d{i}", source_version=1, anchor="p1",
               ordinal=0, locale="en", text=" ".join(rng.choices(VOCAB, weights, k=rng.randint(1, 30))),
               token_count=1, content_hash=f"{i:064d}", product=products[i % 2],
               category_id=products[i % 2].category_id)
-        for i in range(size)
+        for i in numbers
     )  # fmt: skip
     postings_add([c.pk for c in chunks])
-    return tenant, chunks
+    return chunks
 
 
 def _lexemes(words):

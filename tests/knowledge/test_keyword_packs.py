@@ -11,7 +11,7 @@ from knowledge.retrieval import keyword, packed
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
 from knowledge.services.keyword_packs import keyword_pack_build, keyword_pack_status, keyword_packs_refresh
-from knowledge.services.postings import postings_add, postings_remove
+from knowledge.services.postings import postings_remove
 from tests.knowledge.test_keyword_exact import (
     VOCAB,
     _assert_same_top,
@@ -19,6 +19,7 @@ from tests.knowledge.test_keyword_exact import (
     _corpus,
     _queries,
     assert_category_a_gets_its_top_k,
+    corpus_chunks,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,17 +46,9 @@ def served(monkeypatch):
 
 def _more_chunks(tenant, rng, count, start):
     """Chunks added to the `_corpus` tenant's two products, as the indexer adds them (postings included)."""
-    products = list({c.product_id: c.product for c in Chunk.objects.filter(tenant=tenant)}.values())
-    weights = [1 / (rank + 1) for rank in range(len(VOCAB))]
-    chunks = Chunk.objects.bulk_create(
-        Chunk(tenant=tenant, source_kind="doc", source_id=i, source_key=f"d{i}", source_version=1, anchor="p1",
-              ordinal=0, locale="en", text=" ".join(rng.choices(VOCAB, weights, k=rng.randint(1, 30))),
-              token_count=1, content_hash=f"{i:064d}", product=products[i % 2],
-              category_id=products[i % 2].category_id)
-        for i in range(start, start + count)
-    )  # fmt: skip
-    postings_add([c.pk for c in chunks])
-    return chunks
+    chunks = Chunk.objects.filter(tenant=tenant).select_related("product__category")
+    products = sorted({c.product for c in chunks}, key=lambda p: p.category.slug)  # "a", then "b", as `_corpus`
+    return corpus_chunks(rng, tenant, products, range(start, start + count))
 
 
 def _retire(chunks):
