@@ -83,6 +83,7 @@ def chunk_search_vector_by(
 # sorted outside the materialized CTE on purpose: an ORDER BY next to the embeddings lets the planner
 # pick the HNSW index scan, which (without iterative scan) yields only ef_search rows of the whole space,
 # and then none of the category's.
+EXACT_PRESELECT = 4  # times k: the nearest chunks of a small category checked for visibility first
 _EXACT_IN_CATEGORY = """
     WITH scored AS MATERIALIZED (
         SELECT e.chunk_id, e.embedding::vector({dims}) <=> %(q)s::vector({dims}) AS distance
@@ -90,7 +91,7 @@ _EXACT_IN_CATEGORY = """
         WHERE e.space_id = %(space)s
           AND e.chunk_id = ANY(ARRAY(SELECT * FROM ({category_chunks}) AS category_chunks ORDER BY 1))
     )
-    SELECT s.chunk_id, s.distance FROM (SELECT * FROM scored ORDER BY distance, chunk_id) AS s
+    SELECT s.chunk_id, s.distance FROM (SELECT * FROM scored ORDER BY distance, chunk_id LIMIT %(pre)s) AS s
     CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where} LIMIT 1) AS visible
     LIMIT %(k)s
 """
@@ -101,13 +102,7 @@ def _nearest(
 ) -> list[tuple[int, float]]:
     dims = int(space.dimensions)
     if visibility is not None and visibility.small_category:
-        params = visibility.where({"q": vector_literal(vector), "space": space.pk, "k": min(k, MAX_K)})
-        with connection.cursor() as cursor:
-            sql = _EXACT_IN_CATEGORY.format(
-                dims=dims, where=visibility.chunk_sql, category_chunks=visibility.category_chunks_sql
-            )
-            cursor.execute(sql, params)
-            return sorted(((cid, float(dist)) for cid, dist in cursor.fetchall()), key=lambda r: (r[1], r[0]))
+        return _exact_in_category(vector, min(k, MAX_K), space, visibility)
     if visibility is not None:
         where = visibility.chunk_sql
     else:
@@ -129,6 +124,23 @@ def _nearest(
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(sql, params)
         return [(cid, float(dist)) for cid, dist in cursor.fetchall()]
+
+
+def _exact_in_category(vector, k: int, space: EmbeddingSpace, visibility: Visibility) -> list[tuple[int, float]]:
+    """The k nearest visible chunks of a small category, exactly: the nearest EXACT_PRESELECT x k are checked
+    first (a bounded sort, 2 ms instead of 10 for 18k distances); only if fewer than k of them are visible
+    are all of them sorted and checked."""
+    sql = _EXACT_IN_CATEGORY.format(
+        dims=int(space.dimensions), where=visibility.chunk_sql, category_chunks=visibility.category_chunks_sql
+    )
+    params = visibility.where({"q": vector_literal(vector), "space": space.pk, "k": k})
+    for pre in (EXACT_PRESELECT * k, None):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {**params, "pre": pre})
+            rows = cursor.fetchall()
+        if len(rows) >= k:
+            break
+    return sorted(((cid, float(dist)) for cid, dist in rows), key=lambda r: (r[1], r[0]))
 
 
 def vector_literal(vector) -> str:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from governance.authentication import Caller
+from knowledge import selectors
 from knowledge.models import Chunk, ChunkEmbedding
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
@@ -82,8 +83,13 @@ def test_vector_leg__the_exact_category_path_is_exact_even_when_the_planner_pref
     assert [h.chunk.pk for h in hits] == list(rare_ids[np.argsort(-(rare_vectors @ query))[:K]])
 
 
-def test_vector_leg__a_small_category_is_searched_exactly_with_stock_checked_nearest_first(active_space):
+@pytest.mark.parametrize("preselect", [selectors.EXACT_PRESELECT, 1], ids=["bounded-sort", "then-all-sorted"])
+def test_vector_leg__a_small_category_is_searched_exactly_with_stock_checked_nearest_first(
+    active_space, monkeypatch, preselect
+):
     from catalog.services import stock_set
+
+    monkeypatch.setattr(selectors, "EXACT_PRESELECT", preselect)  # 1: the nearest k hold out-of-stock chunks
 
     rng = np.random.default_rng(5)
     tenant = factories.TenantFactory()
