@@ -23,6 +23,7 @@ from knowledge.models import (
     DocumentVersion,
     EmbeddingSpace,
     KeywordPack,
+    KeywordStats,
     Policy,
     PolicyVersion,
     RankingProfile,
@@ -30,7 +31,7 @@ from knowledge.models import (
 )
 from knowledge.selectors import ranking_for
 from knowledge.services import documents, policies, spaces
-from knowledge.services.keyword_packs import keyword_pack_status
+from knowledge.services.keyword_packs import pack_status
 from knowledge.services.ranking import WEIGHT_FIELDS, ranking_profile_publish
 
 PREVIEW = 140  # characters of a version's body shown in the history table
@@ -303,9 +304,13 @@ class KeywordPackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("tenant",)
     actions = ("rebuild_selected",)
 
+    def get_queryset(self, request):
+        stats = KeywordStats.objects.filter(tenant=OuterRef("tenant"), locale=OuterRef("locale")).values("chunks")
+        return super().get_queryset(request).annotate(live_chunks=Coalesce(Subquery(stats), 0))
+
     @admin.display(description="changed since the build")
     def changed_since(self, obj):
-        return keyword_pack_status(tenant_id=obj.tenant_id, locale=obj.locale).changed
+        return pack_status(obj.tenant_id, obj.locale, obj.live_chunks, obj).changed
 
     @admin.display(description="MB", ordering="size_bytes")
     def size_mb(self, obj):

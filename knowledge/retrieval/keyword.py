@@ -25,13 +25,12 @@ so selective that the packed path would check too many chunks for visibility.
 import math
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 
 from knowledge.models import Chunk
 from knowledge.retrieval.packed import packed_top
 from knowledge.retrieval.visibility import Visibility
-from knowledge.services.postings import BM25_B, BM25_K1, TS_CONFIGS, ts_config_sql
+from knowledge.services.postings import BM25_B, BM25_K1, TS_CONFIGS, tf_part, ts_config_sql
 
 # Robertson/Sparck Jones BM25 with Lucene's idf. On SciFact (evaluate_retrieval) k1=1.2, b=0.75 scored
 # nDCG@10 0.690 against 0.687 for Anserini's k1=0.9, b=0.4 and 0.688 for bm25s's k1=1.5, b=0.75.
@@ -241,15 +240,15 @@ def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b:
     for loc, n, avgdl, term, df, max_tf, min_dl, max_weight, weight_avgdl in rows:
         lq = out.setdefault(loc, LocaleQuery(loc, avgdl, []))
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        tf_part = max_tf * (k1 + 1) / (max_tf + k1 * (1 - b + b * min_dl / avgdl))
+        bound = tf_part(max_tf, min_dl, avgdl, k1, b)
         if (k1, b) == (BM25_K1, BM25_B) and weight_avgdl > 0:
-            tf_part = min(tf_part, max_weight * max(1.0, avgdl / weight_avgdl))
-        lq.terms.append(QueryTerm(term, df, idf, idf * tf_part))
+            bound = min(bound, max_weight * max(1.0, avgdl / weight_avgdl))
+        lq.terms.append(QueryTerm(term, df, idf, idf * bound))
     return list(out.values())
 
 
 def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) -> list[tuple[int, float]]:
-    packed = packed_top(lq, params, visibility, settings.KEYWORD_PACK_WALK_MAX)
+    packed = packed_top(lq, params, visibility)
     if packed is not None:
         return packed
     params = {**params, "terms": [t.term for t in lq.terms], "idfs": [t.idf for t in lq.terms]}

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from knowledge.retrieval.visibility import Visibility, with_category_chunks
+from knowledge.services.postings import tf_part
 
 # The pack's generation and, in the same snapshot, the packed rows of the lexemes this process lacks.
 _LOAD = """
@@ -137,16 +138,17 @@ def pack_terms(tenant_id: int, locale: str, terms: list[str]) -> Pack | None:
     return None
 
 
-def packed_top(lq, params: dict, visibility: Visibility | None, walk_max: int) -> list[tuple[int, float]] | None:
-    """The locale's BM25 top k from its pack (None without a pack, or when more than `walk_max` chunks
-    would have to be checked for visibility: a filter that selective is left to the SQL path)."""
+def packed_top(lq, params: dict, visibility: Visibility | None) -> list[tuple[int, float]] | None:
+    """The locale's BM25 top k from its pack (None without a pack, or when more than
+    settings.KEYWORD_PACK_WALK_MAX chunks would have to be checked for visibility: a filter that selective
+    is left to the SQL path)."""
     tenant_id, locale = params["tenant"], lq.locale
     pack = pack_terms(tenant_id, locale, [t.term for t in lq.terms])
     if pack is None:
         return None
     allowed = _listed(visibility)
     scores = _scores(lq, params, pack, _delta(tenant_id, locale, pack, lq), allowed)
-    return _walk(scores, params["k"], visibility, tenant_id, walk_max)
+    return _walk(scores, params["k"], visibility, tenant_id, settings.KEYWORD_PACK_WALK_MAX)
 
 
 @dataclass(frozen=True)
@@ -183,9 +185,8 @@ def _listed(visibility: Visibility | None) -> np.ndarray | None:
 
 
 def _weights(term, postings: PackedTerm, params: dict) -> np.ndarray:
-    k1, b, avgdl = params["k1"], params["b"], params["avgdl"]
     tf = postings.tf.astype(np.float64)
-    return term.idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * postings.dl / avgdl))
+    return term.idf * tf_part(tf, postings.dl, params["avgdl"], params["k1"], params["b"])
 
 
 def _scores(lq, params: dict, pack: Pack, delta: Delta, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

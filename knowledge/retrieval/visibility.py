@@ -34,6 +34,8 @@ CATEGORY_CHUNKS = """
       AND c.tenant_id = %(v_tenant)s AND c.retired_at IS NULL AND c.is_leaf
 """
 
+IN_CATEGORY = "p.category_id = ANY(%(v_category)s)"
+
 # The same ids once listed by `with_category_chunks` (sorted, comma-separated). The scalar sub-query keeps
 # the planner from folding the list into a constant array and estimating it element by element.
 LISTED_CHUNKS = "SELECT unnest((SELECT string_to_array(%(v_chunks)s, ',')::bigint[]))"
@@ -67,6 +69,12 @@ class Visibility:
     def where(self, params: dict) -> dict:
         """Return the leg's parameters merged with the visibility ones."""
         return {**params, **self.params}
+
+    @property
+    def category_sql(self) -> str:
+        """The category filter alone, over a product aliased `p` ("TRUE" without one): for a leg to narrow
+        its candidates early (`product_sql` still decides)."""
+        return IN_CATEGORY if "v_category" in self.params else "TRUE"
 
     @property
     def category_chunks_sql(self) -> str:
@@ -104,7 +112,7 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
     small = False
     if filters.get("category"):
         params["v_category"] = category_subtree_ids_by_slug(tenant_id=tenant_id, slug=filters["category"])
-        product.append("p.category_id = ANY(%(v_category)s)")
+        product.append(IN_CATEGORY)
         small = _small_category(params["v_category"])
     if filters.get("compliance_category"):
         params["v_compliance"] = filters["compliance_category"]

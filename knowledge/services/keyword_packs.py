@@ -85,8 +85,12 @@ def keyword_pack_build(*, tenant_id: int, locale: str) -> KeywordPack:
 def keyword_pack_status(*, tenant_id: int, locale: str) -> PackStatus:
     """How far the tenant's pack in `locale` is behind its postings."""
     stats = KeywordStats.objects.filter(tenant_id=tenant_id, locale=locale).first()
-    chunks = stats.chunks if stats else 0
     pack = KeywordPack.objects.filter(tenant_id=tenant_id, locale=locale).first()
+    return pack_status(tenant_id, locale, stats.chunks if stats else 0, pack)
+
+
+def pack_status(tenant_id: int, locale: str, chunks: int, pack: KeywordPack | None) -> PackStatus:
+    """The status of `pack` (or of no pack) for a locale holding `chunks` live chunks: one count query."""
     if pack is None:
         return PackStatus(tenant_id, locale, chunks, chunks, None)
     created = Chunk.objects.filter(tenant_id=tenant_id, locale=locale, created_at__gte=pack.built_from).count()
@@ -94,11 +98,11 @@ def keyword_pack_status(*, tenant_id: int, locale: str) -> PackStatus:
     return PackStatus(tenant_id, locale, chunks, created + retired, pack)
 
 
-def keyword_packs_refresh(*, force: bool = False) -> list[KeywordPack]:
-    """Build the packs that are due (every tenant and locale with enough chunks when `force`)."""
+def keyword_packs_refresh() -> list[KeywordPack]:
+    """Build the packs that are due."""
+    packs = {(p.tenant_id, p.locale): p for p in KeywordPack.objects.all()}
     built = []
-    for tenant_id, locale in KeywordStats.objects.order_by("tenant_id", "locale").values_list("tenant_id", "locale"):
-        status = keyword_pack_status(tenant_id=tenant_id, locale=locale)
-        if status.due or (force and status.chunks >= settings.KEYWORD_PACK_MIN_CHUNKS):
-            built.append(keyword_pack_build(tenant_id=tenant_id, locale=locale))
+    for stats in KeywordStats.objects.order_by("tenant_id", "locale"):
+        if pack_status(stats.tenant_id, stats.locale, stats.chunks, packs.get((stats.tenant_id, stats.locale))).due:
+            built.append(keyword_pack_build(tenant_id=stats.tenant_id, locale=stats.locale))
     return built

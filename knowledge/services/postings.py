@@ -13,6 +13,11 @@ BM25_K1 = 1.2
 BM25_B = 0.75
 
 
+def tf_part(tf, dl, avgdl: float, k1: float = BM25_K1, b: float = BM25_B):
+    """BM25's tf part (the factor of idf) of numbers or NumPy arrays: the formula `tf_part_sql` writes in SQL."""
+    return tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+
+
 def tf_part_sql(tf: str, dl: str, avgdl: str) -> str:
     """Return SQL for a posting's BM25 tf part (the factor of idf) with the default parameters."""
     return f"{tf} * {BM25_K1 + 1} / ({tf} + {BM25_K1} * ({1 - BM25_B} + {BM25_B} * {dl} / {avgdl}))"
