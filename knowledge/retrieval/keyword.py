@@ -63,12 +63,14 @@ class LocaleQuery:
     locale: str
     avgdl: float
     terms: list[QueryTerm]  # rarest first
+    packed: bool = False  # the locale has a keyword pack
 
 
 # The query is parsed in each locale's configuration (same stemming and stop words as the postings).
 _TERMS_SQL = f"""
     SELECT s.locale, s.chunks, s.lexemes::float8 / greatest(s.chunks, 1),
-           ts.term, ts.df, ts.max_tf, ts.min_dl, ts.max_weight, ts.weight_avgdl
+           ts.term, ts.df, ts.max_tf, ts.min_dl, ts.max_weight, ts.weight_avgdl,
+           EXISTS (SELECT 1 FROM knowledge_keywordpack k WHERE k.tenant_id = s.tenant_id AND k.locale = s.locale)
     FROM knowledge_keywordstats s
     CROSS JOIN LATERAL (
         SELECT u.lexeme AS term FROM unnest(to_tsvector({ts_config_sql("s.locale")}, %(query)s)) AS u
@@ -237,8 +239,8 @@ def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b:
         cursor.execute(_TERMS_SQL, {"tenant": tenant_id, "locale": locale, "query": query})
         rows = cursor.fetchall()
     out: dict[str, LocaleQuery] = {}
-    for loc, n, avgdl, term, df, max_tf, min_dl, max_weight, weight_avgdl in rows:
-        lq = out.setdefault(loc, LocaleQuery(loc, avgdl, []))
+    for loc, n, avgdl, term, df, max_tf, min_dl, max_weight, weight_avgdl, packed in rows:
+        lq = out.setdefault(loc, LocaleQuery(loc, avgdl, [], packed))
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
         bound = tf_part(max_tf, min_dl, avgdl, k1, b)
         if (k1, b) == (BM25_K1, BM25_B) and weight_avgdl > 0:
@@ -248,7 +250,7 @@ def query_terms(*, tenant_id: int, query: str, locale: str | None, k1: float, b:
 
 
 def _locale_top(lq: LocaleQuery, params: dict, visibility: Visibility | None) -> list[tuple[int, float]]:
-    packed = packed_top(lq, params, visibility)
+    packed = packed_top(lq, params, visibility) if lq.packed else None
     if packed is not None:
         return packed
     params = {**params, "terms": [t.term for t in lq.terms], "idfs": [t.idf for t in lq.terms]}

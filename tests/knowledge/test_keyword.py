@@ -149,9 +149,8 @@ def test_chunk_search_keyword__costs_a_few_queries_whatever_k(active_space, djan
     tenant = factories.TenantFactory()
     _docs(tenant)
 
-    # savepoint, work_mem, the query's terms, the keyword pack (none), the two MaxScore steps, release, one
-    # load of the hit chunks
-    with django_assert_max_num_queries(8):
+    # savepoint, work_mem, the query's terms, the two MaxScore steps, release, one load of the hit chunks
+    with django_assert_max_num_queries(7):
         hits = chunk_search_keyword(tenant_id=tenant.pk, query="espresso kettle tea", k=k)
 
     assert len(hits) == min(k, 3)

@@ -160,5 +160,7 @@ def test_keyword_packs_refresh__small_tenants_stay_on_the_sql_path(active_space,
     tenant, _ = _corpus(random.Random(2), size=50)
 
     assert keyword_packs_refresh() == [] and not KeywordPack.objects.filter(tenant=tenant).exists()
-    chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(VOCAB[:2]), k=5)
-    assert served == [None]
+    terms = VOCAB[:2]
+    got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=5)
+    _assert_same_top(got, _bm25_top(tenant, terms, 5))
+    assert served == []  # without a pack the packed path is not even asked
