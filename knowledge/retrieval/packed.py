@@ -111,7 +111,6 @@ CACHE = TermCache(settings.KEYWORD_PACK_CACHE_MB * 2**20)
 
 @dataclass(frozen=True)
 class Pack:
-    generation: int
     built_from: object
     terms: dict  # term -> PackedTerm
 
@@ -133,7 +132,7 @@ def pack_terms(tenant_id: int, locale: str, terms: list[str]) -> Pack | None:
             for term in missing:
                 CACHE.put((tenant_id, locale, generation, term), loaded.get(term, EMPTY))
             found = {t: cached.get(t) or loaded.get(t, EMPTY) for t in terms}
-            return Pack(generation, built_from, found)
+            return Pack(built_from, found)
         known = generation  # rebuilt since this process last looked: read every term of the new generation
     return None
 
