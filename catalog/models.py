@@ -101,6 +101,7 @@ class Product(IndexedSource):
             pending_index("product_index_pending"),
             GinIndex(fields=["title"], opclasses=["gin_trgm_ops"], name="product_title_trgm"),  # fuzzy leg
             GinIndex(fields=["brand"], opclasses=["gin_trgm_ops"], name="product_brand_trgm"),
+            # and product_title_words, on to_tsvector('simple', title): migration 0007, in raw SQL
             # a category filter's products read from the index alone (knowledge.retrieval.visibility)
             models.Index(fields=["category"], include=["tenant", "id"], name="product_by_category"),
         ]

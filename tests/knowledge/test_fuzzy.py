@@ -1,6 +1,10 @@
 import pytest
 
-from knowledge.retrieval.fuzzy import chunk_search_fuzzy
+from governance.authentication import Caller
+from knowledge.models import Chunk
+from knowledge.retrieval import fuzzy
+from knowledge.retrieval.fuzzy import chunk_search_fuzzy, chunk_search_fuzzy_ids
+from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.indexing import sources_index
 from tests import factories
 
@@ -75,3 +79,46 @@ def test_chunk_search_fuzzy__a_long_question_is_not_matched_against_titles(catal
     assert chunk_search_fuzzy(tenant_id=tenant.pk, query=title_words, k=5)
     question = f"could you please tell me whether the {title_words} come with a carrying case"
     assert chunk_search_fuzzy(tenant_id=tenant.pk, query=question, k=5) == []
+
+
+@pytest.fixture
+def model_line(active_space):
+    """Two machines of one line, one stocked, whose titles differ only by their model number."""
+    from catalog.services import stock_set
+
+    tenant = factories.TenantFactory()
+    warehouse = factories.WarehouseFactory(tenant=tenant)
+    machines = {}
+    for model, quantity in (("T110", 0), ("T120", 5)):
+        machine = factories.product(tenant, title=f"Ostergard Quantum {model} Coffee Machine", brand="Ostergard")
+        stock_set(sku=factories.sku(machine), warehouse=warehouse, quantity=quantity)
+        machines[model] = machine
+    sources_index("product", [m.pk for m in machines.values()], drain=False)
+    return tenant, machines
+
+
+def _products_found(tenant, query, visibility=None):
+    rows = chunk_search_fuzzy_ids(tenant_id=tenant.pk, query=query, k=10, visibility=visibility)
+    chunks = Chunk.objects.filter(pk__in=[cid for cid, _ in rows], source_kind="product")
+    return set(chunks.values_list("source_id", flat=True))
+
+
+def test_chunk_search_fuzzy__a_misspelt_title_ranks_the_titles_holding_its_other_words(model_line):
+    tenant, machines = model_line
+
+    # "Ostergrd" is misspelt; the titles holding every other word are the T110's alone
+    assert _products_found(tenant, "Ostergrd Quantum T110 Coffee Machine") == {machines["T110"].pk}
+
+
+def test_chunk_search_fuzzy__words_too_common_to_narrow_leave_the_titles_to_the_trigram_index(model_line, monkeypatch):
+    tenant, machines = model_line
+    monkeypatch.setattr(fuzzy, "SPELT_MAX", 0)  # every narrowing is then too wide
+
+    assert _products_found(tenant, "Ostergrd Quantum T110 Coffee Machine") == {m.pk for m in machines.values()}
+
+
+def test_chunk_search_fuzzy__when_no_narrowed_title_is_visible_the_similar_visible_ones_are_found(model_line):
+    tenant, machines = model_line
+    in_stock = visibility_for(Caller(tenant, None), {"in_stock": True})  # the T110 is out of stock
+
+    assert _products_found(tenant, "Ostergrd Quantum T110 Coffee Machine", in_stock) == {machines["T120"].pk}
