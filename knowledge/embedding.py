@@ -83,10 +83,12 @@ def count_tokens(texts: list[str]) -> list[int]:
 def warm_up(*, serving: bool = False) -> None:
     """Load the serving space's model (and the chunking tokenizer) now, not on the first edit or query.
 
-    `serving` (web processes) loads the configured re-ranker too.
+    `serving` (web processes) loads the query encoder (exporting it on first use) and the configured
+    re-ranker too.
     """
     from django.conf import settings
 
+    from knowledge.query_encoder import encode_query
     from knowledge.services.spaces import active_space
 
     encode(default_model_path(), ["warm up"])
@@ -95,3 +97,5 @@ def warm_up(*, serving: bool = False) -> None:
     space = active_space()  # the last step: the only one that needs the database
     if space is not None:
         encode(model_path_for(space), ["warm up"])
+        if serving:
+            encode_query(model_path_for(space), "warm up")

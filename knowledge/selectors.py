@@ -6,6 +6,7 @@ from django.db import connection, transaction
 
 from knowledge import embedding
 from knowledge.models import Chunk, EmbeddingSpace, RankingProfile
+from knowledge.query_encoder import encode_query
 from knowledge.retrieval.rerank import Ranking
 from knowledge.retrieval.visibility import Visibility
 from knowledge.services.ranking import WEIGHT_FIELDS
@@ -61,7 +62,7 @@ def query_vector(query: str, space: EmbeddingSpace | None):
     """Encode the query in the space's model; None when there is no space or nothing to encode."""
     if space is None or not query.strip():
         return None
-    return embedding.encode(embedding.model_path_for(space), [query])[0]
+    return encode_query(embedding.model_path_for(space), query)
 
 
 def chunk_search_vector_by(
