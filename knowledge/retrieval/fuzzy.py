@@ -28,6 +28,23 @@ MAX_K = 200
 # least (a lone word such as a misspelt brand is a title's, and would share trigrams with whole code ranges).
 CODE_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
+
+def _ranked(narrowed: str) -> str:
+    """The visible best k of the products listed by CTE `narrowed` that pass the similarity thresholds, or
+    none when it listed more than SPELT_MAX (too common words: the next pass decides)."""
+    return f"""
+        SELECT m.id, m.score FROM (
+            SELECT id, greatest(title, brand) AS score FROM (
+                SELECT p.id, word_similarity(%(q)s, p.title) AS title, similarity(%(q)s, p.brand) AS brand
+                FROM {narrowed} n JOIN catalog_product p ON p.id = n.id
+                WHERE (SELECT count(*) FROM {narrowed}) <= %(spelt_max)s
+            ) AS scored
+            WHERE title >= %(threshold)s OR brand >= {BRAND_SIMILARITY_THRESHOLD}
+            ORDER BY score DESC, id
+        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}} LIMIT 1) AS visible
+        LIMIT %(k)s"""
+
+
 # `{product}` and `{chunk}` are the caller's visibility (or the tenant alone): each kind of match is ranked
 # first, then checked for visibility best first until k pass (the LATERAL join keeps the order: its LIMIT 1
 # keeps it from being flattened into a join the planner could turn around), so a
@@ -35,11 +52,13 @@ CODE_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._/-]*$")
 # Titles and brands are matched by trigram similarity when the query has at most TITLE_MAX_WORDS words,
 # one of which the keyword index does not know (no document frequency in any of the tenant's locales'
 # term statistics): a query spelt as the catalog spells it is the keyword leg's, and its trigrams would
-# only recheck thousands of titles sharing a common word. The titles ranked are first those holding every
-# query word that some title of the tenant holds as typed (`spelt`: a full-text index lookup, ~4 ms for
-# a misspelt title at 1M SKUs), when those words narrow them to at most SPELT_MAX and one of them passes
-# the threshold and the visibility. Only otherwise are all titles asked through the trigram index (~25 ms,
-# 50 ms and more for a long title of common words, most of it rechecking titles that share trigrams).
+# only recheck thousands of titles sharing a common word. Titles are narrowed by the query's words that
+# some title of the tenant holds as typed (full-text index lookups, a few ms at 1M SKUs), in passes that
+# each count when they list at most SPELT_MAX titles and one of them passes the threshold and the
+# visibility: `spelt`, the titles holding all those words; then `one_word_off`, those holding all but one
+# (another model number, a brand the query misspelt too). Only when the words are too few or too common to
+# narrow the titles is the trigram index asked (~25 ms, 50 ms and more for a long title of common words,
+# most of it rechecking titles that share trigrams with the query).
 # Codes only for a one-token, code-shaped query:
 # first by prefix (a btree range on upper(code)); only when no code of the tenant starts so is the
 # trigram index asked for similar codes and codes containing the query.
@@ -68,22 +87,27 @@ _SQL = f"""
         WHERE EXISTS (SELECT 1 FROM words WHERE known) AND p.tenant_id = %(tenant)s AND {{in_category}}
           AND {_TITLE_WORDS} @@ (SELECT plainto_tsquery('simple', string_agg(lexeme, ' ')) FROM words WHERE known)
         LIMIT %(spelt_max)s + 1
-    ), spelt_titles AS MATERIALIZED (
-        SELECT m.id, m.score FROM (
-            SELECT id, greatest(title, brand) AS score FROM (
-                SELECT p.id, word_similarity(%(q)s, p.title) AS title, similarity(%(q)s, p.brand) AS brand
-                FROM spelt s JOIN catalog_product p ON p.id = s.id
-                WHERE (SELECT count(*) FROM spelt) <= %(spelt_max)s
-            ) AS scored
-            WHERE title >= %(threshold)s OR brand >= {BRAND_SIMILARITY_THRESHOLD}
-            ORDER BY score DESC, id
-        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}} LIMIT 1) AS visible
-        LIMIT %(k)s
+    ), spelt_titles AS MATERIALIZED ({_ranked("spelt")}
+    ), one_word_off AS MATERIALIZED (
+        SELECT p.id FROM catalog_product p
+        WHERE NOT EXISTS (SELECT 1 FROM spelt_titles) AND p.tenant_id = %(tenant)s AND {{in_category}}
+          AND {_TITLE_WORDS} @@ (
+            SELECT string_agg('(' || plainto_tsquery('simple', others)::text || ')', ' | ')::tsquery FROM (
+                SELECT string_agg(o.lexeme, ' ') AS others
+                FROM words d JOIN words o ON o.known AND o.lexeme <> d.lexeme
+                WHERE d.known GROUP BY d.lexeme HAVING count(*) >= 2
+            ) AS alternatives
+          )
+        LIMIT %(spelt_max)s + 1
+    ), one_word_off_titles AS MATERIALIZED ({_ranked("one_word_off")}
     ), similar_titles AS MATERIALIZED (
         SELECT m.id, m.score FROM (
             SELECT p.id, greatest(word_similarity(%(q)s, p.title), similarity(%(q)s, p.brand)) AS score
             FROM catalog_product p
-            WHERE (SELECT some_word FROM unknown) AND NOT EXISTS (SELECT 1 FROM spelt_titles)
+            WHERE (SELECT some_word FROM unknown)
+              AND NOT EXISTS (SELECT 1 FROM spelt_titles) AND NOT EXISTS (SELECT 1 FROM one_word_off_titles)
+              AND NOT ((SELECT count(*) FROM words WHERE known) >= 3
+                       AND (SELECT count(*) FROM one_word_off) <= %(spelt_max)s)
               AND p.tenant_id = %(tenant)s AND {{in_category}} AND (%(q)s <%% p.title OR p.brand %% %(q)s)
             ORDER BY score DESC, p.id
         ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}} LIMIT 1) AS visible
@@ -111,6 +135,7 @@ _SQL = f"""
         LIMIT %(k)s
     ), matched AS (
         SELECT 'product' AS kind, id, score FROM spelt_titles
+        UNION ALL SELECT 'product', id, score FROM one_word_off_titles
         UNION ALL SELECT 'product', id, score FROM similar_titles
         UNION ALL SELECT 'sku', id, score FROM prefixed
         UNION ALL SELECT 'sku', id, score FROM resembling
