@@ -21,6 +21,7 @@ from catalog.models import TITLE_MAX, Tenant
 from catalog.services import tenant_create
 from knowledge import embedding
 from knowledge.models import Chunk, ChunkEmbedding
+from knowledge.query_encoder import encode_query
 from knowledge.retrieval import metrics
 from knowledge.retrieval.fusion import RRF_K, reciprocal_rank_fusion
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
@@ -218,7 +219,8 @@ def _fuzzy_run(data: BeirSet, tenant: Tenant, doc_of: dict) -> dict[str, list[st
 def _vector_runs(data: BeirSet, loaded: Loaded, doc_of: dict, runs: Runs) -> None:
     space = active_space()
     qids = list(data.queries)
-    query_vectors = embedding.encode(embedding.model_path_for(space), [data.queries[q] for q in qids])
+    path = embedding.model_path_for(space)
+    query_vectors = [encode_query(path, data.queries[q]) for q in qids]  # as the search API encodes them
     ids, matrix = leaf_vectors(loaded.tenant, space)
     ids_arr = np.asarray(ids)
     hnsw, exact, times, overlap = {}, {}, [], []
