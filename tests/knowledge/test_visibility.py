@@ -1,5 +1,7 @@
 """Filters inside each leg: a selective filter still fills k results, and they are the right ones."""
 
+from decimal import Decimal
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from knowledge.models import Chunk, ChunkEmbedding
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.search import candidate_rows
 from knowledge.retrieval.visibility import visibility_for
 from knowledge.selectors import chunk_search_vector_by
 from knowledge.services.indexing import sources_index
@@ -158,3 +161,52 @@ def test_legs__odd_queries_under_filters_do_not_fail(active_space, query):
         tenant_id=tenant.pk, vector=vector, k=5, locale=None, space=active_space, visibility=visibility
     )
     assert hits == []
+
+
+@pytest.fixture
+def two_skus(active_space):
+    """A product whose SKU A is stocked at 50 and SKU B out of stock at 150, and a retired SKU C stocked at 150;
+    its chunks: the product's, and each SKU's."""
+    from catalog.services import price_set, sku_update, stock_set
+
+    tenant = factories.TenantFactory()
+    retail, warehouse = factories.PriceListFactory(tenant=tenant), factories.WarehouseFactory(tenant=tenant)
+    product = factories.product(tenant, title="Sonora Wireless Headphones")
+    skus = {}
+    for name, quantity, amount in (("A", 3, 50), ("B", 0, 150), ("C", 5, 150)):
+        skus[name] = factories.sku(product, code=f"SON-{name}")
+        stock_set(sku=skus[name], warehouse=warehouse, quantity=quantity)
+        price_set(price_list=retail, sku=skus[name], amount=Decimal(amount))
+    sources_index("product", [product.pk], drain=False)
+    sources_index("sku", [s.pk for s in skus.values()], drain=False)
+    sku_update(skus["C"], is_active=False)
+    chunks = {"product": product.pk, **{name: sku.pk for name, sku in skus.items()}}
+    by_source = {}
+    for chunk in Chunk.objects.filter(tenant=tenant, retired_at__isnull=True, is_leaf=True):
+        kind = (
+            "product"
+            if chunk.source_kind == "product"
+            else next(n for n, pk in chunks.items() if pk == chunk.source_id and n != "product")
+        )
+        by_source.setdefault(kind, set()).add(chunk.pk)
+    return tenant, by_source
+
+
+@pytest.mark.parametrize(
+    ("filters", "visible"),
+    [
+        ({"in_stock": True}, {"product", "A"}),
+        ({"in_stock": False}, {"B"}),  # the product has a stocked SKU; C is retired, whatever its stock
+        ({"price_min": Decimal(100), "price_max": Decimal(200)}, {"product", "B"}),
+        ({"in_stock": True, "price_min": Decimal(100)}, {"product"}),  # A is stocked, B priced: the product is both
+        ({}, {"product", "A", "B"}),
+    ],
+)
+def test_visibility__a_sku_chunk_follows_its_own_sku_and_a_product_chunk_any_active_sku(two_skus, filters, visible):
+    tenant, by_source = two_skus
+    visibility = visibility_for(Caller(tenant, None), filters)
+    everything = set().union(*by_source.values())
+
+    rows = candidate_rows(visibility, everything)
+
+    assert {row["id"] for row in rows} == set().union(*(by_source[name] for name in visible))
