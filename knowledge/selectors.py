@@ -92,7 +92,11 @@ _EXACT_IN_CATEGORY = """
         WHERE e.space_id = %(space)s
           AND e.chunk_id = ANY(ARRAY(SELECT * FROM ({category_chunks}) AS category_chunks ORDER BY 1))
     )
-    SELECT s.chunk_id, s.distance FROM (SELECT * FROM scored ORDER BY distance, chunk_id LIMIT %(pre)s) AS s
+    SELECT s.chunk_id, s.distance FROM (
+        (SELECT * FROM scored ORDER BY distance, chunk_id LIMIT %(pre)s)
+        UNION ALL
+        (SELECT * FROM (SELECT * FROM scored ORDER BY distance, chunk_id OFFSET %(pre)s) AS rest)
+    ) AS s
     CROSS JOIN LATERAL (SELECT 1 FROM knowledge_chunk c WHERE c.id = s.chunk_id AND {where} LIMIT 1) AS visible
     LIMIT %(k)s
 """
@@ -130,17 +134,14 @@ def _nearest(
 def _exact_in_category(vector, k: int, space: EmbeddingSpace, visibility: Visibility) -> list[tuple[int, float]]:
     """The k nearest visible chunks of a small category, exactly: the nearest EXACT_PRESELECT x k are checked
     first (a bounded sort, 2 ms instead of 10 for 18k distances); only if fewer than k of them are visible
-    are all of them sorted and checked."""
+    are the others sorted and checked, in the same statement (the distances are computed once)."""
     sql = _EXACT_IN_CATEGORY.format(
         dims=int(space.dimensions), where=visibility.chunk_sql, category_chunks=visibility.category_chunks_sql
     )
-    params = visibility.where({"q": vector_literal(vector), "space": space.pk, "k": k})
-    for pre in (EXACT_PRESELECT * k, None):
-        with connection.cursor() as cursor:
-            cursor.execute(sql, {**params, "pre": pre})
-            rows = cursor.fetchall()
-        if len(rows) >= k:
-            break
+    params = visibility.where({"q": vector_literal(vector), "space": space.pk, "k": k, "pre": EXACT_PRESELECT * k})
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     return sorted(((cid, float(dist)) for cid, dist in rows), key=lambda r: (r[1], r[0]))
 
 
