@@ -208,6 +208,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     from governance.authentication import Caller
     from governance.models import ApiKey, hash_key
     from knowledge import embedding
+    from knowledge.query_encoder import encode_query
     from knowledge.retrieval import search as search_module
     from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
     from knowledge.retrieval.keyword import chunk_search_keyword_ids
@@ -218,7 +219,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
 
     space = active_space()
     path = embedding.model_path_for(space)
-    embedding.encode(path, ["warm up"])
+    encode_query(path, "warm up")
     callers = {}
     for key, raw in KEYS.items():
         api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(raw))
@@ -236,7 +237,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
         query = InputGuardrail().run(Ask("chat", question)).question
         params = {"q": query, "page": 1, "page_size": 8}
         visibility = timed("visibility", visibility_for, caller, params)
-        vector = timed("encode", embedding.encode, path, [query[: search_module.QUERY_EMBED_CHARS]])[0]
+        vector = timed("encode", encode_query, path, query[: search_module.QUERY_EMBED_CHARS])  # as search() does
         legs = {"tenant_id": caller.tenant.pk, "visibility": visibility}
         timed("vector_leg", chunk_search_vector_by, vector=vector, k=search_module.VECTOR_K, locale=None,
               space=space, **legs)  # fmt: skip
