@@ -3,8 +3,9 @@
 A search encodes one short query on the request's critical path. For all-MiniLM-L6-v2 on one core the
 SentenceTransformer takes ~15 ms a query, most of it torch's per-operator overhead at this size; ONNX
 Runtime runs the same graph in ~6 ms. The export (the model's own modules, pooling included, then L2
-normalization) is made once per model and runtime version into QUERY_ENCODER_CACHE_DIR, written to a
-temporary file and renamed into place so that processes starting together never read half a file.
+normalization) is made once per model and runtime version into QUERY_ENCODER_CACHE_DIR, under a file lock
+(web processes starting together: one exports, the others wait and load its file), written to a temporary
+file and renamed into place.
 
 Before a session serves, its vectors for a few probe texts are compared with the SentenceTransformer's;
 beyond QUERY_ENCODER_TOLERANCE (a model the export does not reproduce), the model's queries stay on
@@ -13,11 +14,13 @@ ever encodes one text at a time (no padding, hence no attention mask to honour);
 evaluation) stay on torch.
 """
 
+import fcntl
 import hashlib
 import logging
 import os
 import threading
 import warnings
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -80,7 +83,9 @@ def _load(path: str, cache_dir: str, tolerance: float) -> OnnxQueryEncoder | Non
     try:
         file = Path(cache_dir) / f"{export_key(path)}.onnx"
         if not file.exists():
-            export(model, file)
+            with _exporting(file):  # web processes starting together: one exports, the others wait for it
+                if not file.exists():
+                    export(model, file)
         session = OnnxQueryEncoder(model, file)
     except Exception as error:  # noqa: BLE001 - a model the exporter or runtime cannot take serves on torch
         logger.warning("query encoder: no ONNX export of %s (%s); queries stay on torch", path, error)
@@ -98,6 +103,18 @@ def _load(path: str, cache_dir: str, tolerance: float) -> OnnxQueryEncoder | Non
         )
         return None
     return session
+
+
+@contextmanager
+def _exporting(file: Path):
+    """Hold an exclusive lock on the export's lock file (released when the process ends, whatever happens)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with open(file.with_name(f"{file.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def export_key(path: str) -> str:

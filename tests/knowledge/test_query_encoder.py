@@ -96,3 +96,24 @@ def test_an_unknown_query_encoder_setting_stops_the_process_and_says_what_to_set
 
     assert result.returncode != 0
     assert "QUERY_ENCODER='gpu': set it to 'onnx' or 'torch'" in result.stderr
+
+
+def test_processes_starting_together_export_the_model_once(tmp_path):
+    script = (
+        "import django; django.setup()\n"
+        "from knowledge import embedding, query_encoder\n"
+        "query_encoder.encode_query(embedding.default_model_path(), 'warm up')\n"
+    )
+    env = {**os.environ, "DJANGO_DEBUG": "1", "LOG_LEVEL": "INFO", "QUERY_ENCODER_CACHE_DIR": str(tmp_path)}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], cwd=django_settings.BASE_DIR, env=env, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    logs = [process.communicate(timeout=300)[1] for process in starts]
+
+    assert [process.returncode for process in starts] == [0, 0], logs
+    assert sum(log.count("query encoder: exported") for log in logs) == 1
+    assert len(list(tmp_path.glob("*.onnx"))) == 1 and not list(tmp_path.glob("*.partial"))
