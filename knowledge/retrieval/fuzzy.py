@@ -29,25 +29,31 @@ MAX_K = 200
 CODE_RE = re.compile(r"^(?=.*[0-9])[A-Za-z0-9][A-Za-z0-9._/-]*$")
 
 
+def _visible_best(ranked: str, product: str = "id") -> str:
+    """The first k rows of `ranked` (id, score and the product column, best first) whose product the caller
+    may see, checked in that order (the LATERAL join keeps it: its LIMIT 1 keeps it from being flattened into
+    a join the planner could turn around)."""
+    return f"""
+        SELECT m.id, m.score FROM ({ranked}) AS m
+        CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.{product} AND {{product}} LIMIT 1) AS visible
+        LIMIT %(k)s"""
+
+
 def _ranked(narrowed: str) -> str:
     """The visible best k of the products listed by CTE `narrowed` that pass the similarity thresholds, or
     none when it listed more than SPELT_MAX (too common words: the next pass decides)."""
-    return f"""
-        SELECT m.id, m.score FROM (
+    return _visible_best(f"""
             SELECT id, greatest(title, brand) AS score FROM (
                 SELECT p.id, word_similarity(%(q)s, p.title) AS title, similarity(%(q)s, p.brand) AS brand
                 FROM {narrowed} n JOIN catalog_product p ON p.id = n.id
                 WHERE (SELECT count(*) FROM {narrowed}) <= %(spelt_max)s
             ) AS scored
             WHERE title >= %(threshold)s OR brand >= {BRAND_SIMILARITY_THRESHOLD}
-            ORDER BY score DESC, id
-        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}} LIMIT 1) AS visible
-        LIMIT %(k)s"""
+            ORDER BY score DESC, id""")
 
 
 # `{product}` and `{chunk}` are the caller's visibility (or the tenant alone): each kind of match is ranked
-# first, then checked for visibility best first until k pass (the LATERAL join keeps the order: its LIMIT 1
-# keeps it from being flattened into a join the planner could turn around), so a
+# first, then checked for visibility best first until k pass (`_visible_best`), so a
 # selective filter still finds its k matches and pays its stock and price checks on the best ones only.
 # Titles and brands are matched by trigram similarity when the query has at most TITLE_MAX_WORDS words,
 # one of which the keyword index does not know (no document frequency in any of the tenant's locales'
@@ -62,6 +68,28 @@ def _ranked(narrowed: str) -> str:
 # Codes only for a one-token, code-shaped query:
 # first by prefix (a btree range on upper(code)); only when no code of the tenant starts so is the
 # trigram index asked for similar codes and codes containing the query.
+# The trigram index over every title, when the narrowed passes found nothing and could have.
+_SIMILAR_TITLES = """
+            SELECT p.id, greatest(word_similarity(%(q)s, p.title), similarity(%(q)s, p.brand)) AS score
+            FROM catalog_product p
+            WHERE (SELECT some_word FROM unknown)
+              AND NOT EXISTS (SELECT 1 FROM spelt_titles) AND NOT EXISTS (SELECT 1 FROM one_word_off_titles)
+              AND NOT ((SELECT count(*) FROM words WHERE known) >= 3
+                       AND (SELECT count(*) FROM one_word_off) <= %(spelt_max)s)
+              AND p.tenant_id = %(tenant)s AND {in_category} AND (%(q)s <%% p.title OR p.brand %% %(q)s)
+            ORDER BY score DESC, p.id"""
+_PREFIXED = """
+            SELECT s.id, s.product_id, greatest(similarity(%(q)s, s.code), 0.9) AS score FROM catalog_sku s
+            WHERE %(code)s AND s.tenant_id = %(tenant)s AND upper(s.code) LIKE %(prefix)s AND s.is_active
+            ORDER BY upper(s.code)"""
+_RESEMBLING = """
+            SELECT s.id, s.product_id,
+                   greatest(similarity(%(q)s, s.code), CASE WHEN s.code ILIKE %(like)s THEN 0.9 ELSE 0 END) AS score
+            FROM catalog_sku s
+            WHERE %(code)s AND NOT (SELECT found FROM code_prefix)
+              AND s.tenant_id = %(tenant)s AND s.is_active AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
+            ORDER BY score DESC, s.id"""
+
 _SQL = f"""
     WITH code_prefix AS MATERIALIZED (
         SELECT %(code)s AND EXISTS (
@@ -100,39 +128,9 @@ _SQL = f"""
           )
         LIMIT %(spelt_max)s + 1
     ), one_word_off_titles AS MATERIALIZED ({_ranked("one_word_off")}
-    ), similar_titles AS MATERIALIZED (
-        SELECT m.id, m.score FROM (
-            SELECT p.id, greatest(word_similarity(%(q)s, p.title), similarity(%(q)s, p.brand)) AS score
-            FROM catalog_product p
-            WHERE (SELECT some_word FROM unknown)
-              AND NOT EXISTS (SELECT 1 FROM spelt_titles) AND NOT EXISTS (SELECT 1 FROM one_word_off_titles)
-              AND NOT ((SELECT count(*) FROM words WHERE known) >= 3
-                       AND (SELECT count(*) FROM one_word_off) <= %(spelt_max)s)
-              AND p.tenant_id = %(tenant)s AND {{in_category}} AND (%(q)s <%% p.title OR p.brand %% %(q)s)
-            ORDER BY score DESC, p.id
-        ) AS m CROSS JOIN LATERAL (SELECT 1 FROM catalog_product p WHERE p.id = m.id AND {{product}} LIMIT 1) AS visible
-        LIMIT %(k)s
-    ), prefixed AS MATERIALIZED (
-        SELECT m.id, greatest(similarity(%(q)s, m.code), 0.9) AS score FROM (
-            SELECT s.id, s.code, s.product_id FROM catalog_sku s
-            WHERE %(code)s AND s.tenant_id = %(tenant)s AND upper(s.code) LIKE %(prefix)s AND s.is_active
-            ORDER BY upper(s.code)
-        ) AS m CROSS JOIN LATERAL (
-            SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}} LIMIT 1
-        ) AS visible
-        LIMIT %(k)s
-    ), resembling AS MATERIALIZED (
-        SELECT m.id, m.score FROM (
-            SELECT s.id, s.product_id,
-                   greatest(similarity(%(q)s, s.code), CASE WHEN s.code ILIKE %(like)s THEN 0.9 ELSE 0 END) AS score
-            FROM catalog_sku s
-            WHERE %(code)s AND NOT (SELECT found FROM code_prefix)
-              AND s.tenant_id = %(tenant)s AND s.is_active AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
-            ORDER BY score DESC, s.id
-        ) AS m CROSS JOIN LATERAL (
-            SELECT 1 FROM catalog_product p WHERE p.id = m.product_id AND {{product}} LIMIT 1
-        ) AS visible
-        LIMIT %(k)s
+    ), similar_titles AS MATERIALIZED ({_visible_best(_SIMILAR_TITLES)}
+    ), prefixed AS MATERIALIZED ({_visible_best(_PREFIXED, product="product_id")}
+    ), resembling AS MATERIALIZED ({_visible_best(_RESEMBLING, product="product_id")}
     ), matched AS (
         SELECT 'product' AS kind, id, score FROM spelt_titles
         UNION ALL SELECT 'product', id, score FROM one_word_off_titles
