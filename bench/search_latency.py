@@ -331,11 +331,11 @@ def keyword_packs() -> dict:
 
     built = keyword_packs_refresh()
     pack = KeywordPack.objects.get(tenant__slug=MAIN_TENANT, locale="en")
-    size_mb = pack.size_bytes / 2**20
+    size_mb = round(pack.size_bytes / 2**20, 1)
     print(f"keyword pack: {pack.postings:,} postings, {size_mb:.0f} MB, built in {pack.build_seconds:.1f} s")
     return {
         "keyword_pack_build_s": round(pack.build_seconds, 1),
-        "keyword_pack_mb": round(pack.size_bytes / 2**20, 1),
+        "keyword_pack_mb": size_mb,
         "keyword_pack_postings": pack.postings,
         "keyword_packs_built_now": len(built),
     }

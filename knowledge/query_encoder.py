@@ -131,10 +131,10 @@ def export_key(path: str) -> str:
 
 
 def export(model, file: Path) -> None:
-    """Write the model (its modules, then L2 normalization) to `file` as ONNX, atomically."""
+    """Write the model (its modules, then L2 normalization) to `file` as ONNX, atomically (its folder made
+    by `_exporting`)."""
     import torch
 
-    file.parent.mkdir(parents=True, exist_ok=True)
     features = model.preprocess(["a query to trace"])
     names = [name for name, value in features.items() if isinstance(value, torch.Tensor)]
     constants = {name: value for name, value in features.items() if name not in names}  # e.g. the modality
