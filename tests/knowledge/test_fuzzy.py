@@ -83,18 +83,23 @@ def test_chunk_search_fuzzy__a_long_question_is_not_matched_against_titles(catal
     assert chunk_search_fuzzy(tenant_id=tenant.pk, query=question, k=5) == []
 
 
+def _stocked(tenant, quantities: dict[str, int]) -> dict:
+    """{title: product} for products of one brand, each with one SKU holding `quantities[title]`, indexed."""
+    warehouse, products = WarehouseFactory(tenant=tenant), {}
+    for title, quantity in quantities.items():
+        products[title] = factories.product(tenant, title=title, brand="Ostergard")
+        stock_set(sku=factories.sku(products[title]), warehouse=warehouse, quantity=quantity)
+    sources_index("product", [p.pk for p in products.values()], drain=False)
+    return products
+
+
 @pytest.fixture
 def model_line(active_space):
     """Two machines of one line, one stocked, whose titles differ only by their model number."""
     tenant = factories.TenantFactory()
-    warehouse = WarehouseFactory(tenant=tenant)
-    machines = {}
-    for model, quantity in (("T110", 0), ("T120", 5)):
-        machine = factories.product(tenant, title=f"Ostergard Quantum {model} Coffee Machine", brand="Ostergard")
-        stock_set(sku=factories.sku(machine), warehouse=warehouse, quantity=quantity)
-        machines[model] = machine
-    sources_index("product", [m.pk for m in machines.values()], drain=False)
-    return tenant, machines
+    titles = {"T110": "Ostergard Quantum T110 Coffee Machine", "T120": "Ostergard Quantum T120 Coffee Machine"}
+    products = _stocked(tenant, {titles["T110"]: 0, titles["T120"]: 5})
+    return tenant, {model: products[title] for model, title in titles.items()}
 
 
 def _products_found(tenant, query, visibility=None):
@@ -119,9 +124,7 @@ def test_chunk_search_fuzzy__words_too_common_to_narrow_leave_the_titles_to_the_
 
 def test_chunk_search_fuzzy__when_no_narrowed_title_is_visible_those_one_word_off_are_ranked(model_line):
     tenant, machines = model_line
-    lookalike = factories.product(tenant, title="Ostergard Quantum T-110 Coffee Machines", brand="Ostergard")
-    stock_set(sku=factories.sku(lookalike), warehouse=WarehouseFactory(tenant=tenant), quantity=5)
-    sources_index("product", [lookalike.pk], drain=False)
+    _stocked(tenant, {"Ostergard Quantum T-110 Coffee Machines": 5})  # a look-alike
     in_stock = visibility_for(Caller(tenant, None), {"in_stock": True})  # the T110 is out of stock
 
     # the T120 differs by its model number alone; the look-alike, similar letter by letter, by two words
@@ -130,12 +133,7 @@ def test_chunk_search_fuzzy__when_no_narrowed_title_is_visible_those_one_word_of
 
 def test_chunk_search_fuzzy__titles_narrowed_by_the_words_but_not_visible_end_the_title_search(active_space):
     tenant = factories.TenantFactory()
-    warehouse = WarehouseFactory(tenant=tenant)
-    titles = {"Ostergard Quantum T110 Coffee Machine": 0, "Ostergard Quantum T-110 Coffee Machines": 5}
-    for title, quantity in titles.items():
-        product = factories.product(tenant, title=title, brand="Ostergard")
-        stock_set(sku=factories.sku(product), warehouse=warehouse, quantity=quantity)
-        sources_index("product", [product.pk], drain=False)
+    _stocked(tenant, {"Ostergard Quantum T110 Coffee Machine": 0, "Ostergard Quantum T-110 Coffee Machines": 5})
     in_stock = visibility_for(Caller(tenant, None), {"in_stock": True})
 
     # Every title holding all but one of the query's words is out of stock: the look-alike that differs by

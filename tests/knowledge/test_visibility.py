@@ -180,15 +180,10 @@ def two_skus(active_space):
     sources_index("product", [product.pk], drain=False)
     sources_index("sku", [s.pk for s in skus.values()], drain=False)
     sku_update(skus["C"], is_active=False)
-    chunks = {"product": product.pk, **{name: sku.pk for name, sku in skus.items()}}
+    name_of = {("product", product.pk): "product", **{("sku", sku.pk): name for name, sku in skus.items()}}
     by_source = {}
     for chunk in Chunk.objects.filter(tenant=tenant, retired_at__isnull=True, is_leaf=True):
-        kind = (
-            "product"
-            if chunk.source_kind == "product"
-            else next(n for n, pk in chunks.items() if pk == chunk.source_id and n != "product")
-        )
-        by_source.setdefault(kind, set()).add(chunk.pk)
+        by_source.setdefault(name_of[chunk.source_kind, chunk.source_id], set()).add(chunk.pk)
     return tenant, by_source
 
 
