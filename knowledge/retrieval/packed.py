@@ -192,30 +192,61 @@ def _scores(lq, params: dict, pack: Pack, delta: Delta, allowed: np.ndarray | No
     """(chunk ids ascending, their BM25 scores) of every chunk holding a query term (and `allowed`)."""
     from_pack = [(pack.terms[t.term], t) for t in lq.terms]
     from_delta = [(delta.postings[t.term], t) for t in lq.terms if t.term in delta.postings]
-    arrays = [p.ids for p, _ in from_pack + from_delta] + [delta.chunk_ids] + ([allowed] if allowed is not None else [])
-    size = max((int(a[-1]) for a in arrays if len(a)), default=-1) + 1  # every id array is ascending
-    keep = None
     if allowed is not None:
-        keep = np.zeros(size, dtype=bool)
-        keep[allowed] = True
-    total = _summed(from_pack, params, keep, size)
+        return _scores_within(allowed, from_pack, from_delta, params, delta)
+    arrays = [p.ids for p, _ in from_pack + from_delta] + [delta.chunk_ids]
+    size = max((int(a[-1]) for a in arrays if len(a)), default=-1) + 1  # every id array is ascending
+    total = _summed(from_pack, params, size)
     if len(delta.chunk_ids):
         total[delta.chunk_ids] = 0.0  # those chunks are scored from the postings table instead
-        total += _summed(from_delta, params, keep, size)
+        total += _summed(from_delta, params, size)
     ids = np.flatnonzero(total)
     return ids, total[ids]
 
 
-def _summed(parts: list, params: dict, keep: np.ndarray | None, size: int) -> np.ndarray:
+def _summed(parts: list, params: dict, size: int) -> np.ndarray:
     """Each chunk's summed weight over `parts` ((postings, query term) pairs), indexed by chunk id."""
     if not parts:
         return np.zeros(size)
     ids = np.concatenate([postings.ids for postings, _ in parts])
     weights = np.concatenate([_weights(term, postings, params) for postings, term in parts])
-    if keep is not None:
-        mask = keep[ids]
-        ids, weights = ids[mask], weights[mask]
     return np.bincount(ids, weights=weights, minlength=size)
+
+
+def _scores_within(allowed: np.ndarray, from_pack: list, from_delta: list, params: dict, delta: Delta):
+    """`_scores` over the sorted ids `allowed` (a small category's chunks) only: each term's postings are
+    looked up by those ids, so a common term's long posting list is neither weighted nor summed whole (at
+    1M SKUs, a category of 27k chunks: arrays of 27k rather than 1.3M, 8 ms less per search)."""
+    total = _summed_within(allowed, from_pack, params)
+    if len(delta.chunk_ids):
+        total[_positions(allowed, delta.chunk_ids)[0]] = 0.0  # scored from the postings table instead
+        total += _summed_within(allowed, from_delta, params)
+    kept = np.flatnonzero(total)
+    return allowed[kept], total[kept]
+
+
+def _summed_within(allowed: np.ndarray, parts: list, params: dict) -> np.ndarray:
+    """Each allowed chunk's summed weight over `parts`, in `allowed`'s order (terms added in `parts`'
+    order, as `np.bincount` adds them: the same sums to the last bit)."""
+    total = np.zeros(len(allowed))
+    for postings, term in parts:
+        at, found = _positions(allowed, postings.ids)
+        subset = PackedTerm(postings.ids[found], postings.tf[found], postings.dl[found])
+        total[at] += _weights(term, subset, params)  # a chunk holds a lexeme once: no repeated positions
+    return total
+
+
+def _positions(allowed: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(positions in `allowed`, positions in `ids`) of the ids in both; both arrays ascending, unique."""
+    if not len(allowed) or not len(ids):
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    if len(ids) > len(allowed):  # look the shorter array up in the longer one
+        found = np.minimum(np.searchsorted(ids, allowed), len(ids) - 1)
+        hit = ids[found] == allowed
+        return np.flatnonzero(hit), found[hit]
+    at = np.minimum(np.searchsorted(allowed, ids), len(allowed) - 1)
+    hit = allowed[at] == ids
+    return at[hit], np.flatnonzero(hit)
 
 
 def _ranked(ids: np.ndarray, scores: np.ndarray, size: int):

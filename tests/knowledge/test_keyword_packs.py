@@ -6,10 +6,12 @@ import random
 import pytest
 from django.utils import timezone
 
+from governance.authentication import Caller
 from knowledge.models import Chunk, KeywordPack, PackedPostings
 from knowledge.retrieval import keyword, packed
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.keyword_packs import keyword_pack_build, keyword_pack_status, keyword_packs_refresh
 from knowledge.services.postings import postings_remove
 from tests.knowledge.test_keyword_exact import (
@@ -51,6 +53,16 @@ def _more_chunks(tenant, rng, count, start):
     return corpus_chunks(rng, tenant, products, range(start, start + count))
 
 
+def _category_filter(tenant, chunks, slug):
+    """(visibility, allowed chunk ids) for a filter on the category `slug` (its small-category path), or
+    (None, None) without one."""
+    if slug is None:
+        return None, None
+    visibility = visibility_for(Caller(tenant, None), {"category": slug})
+    assert visibility.small_category
+    return visibility, {c.pk for c in chunks if c.product.category.slug == slug}
+
+
 def _retire(chunks):
     postings_remove([c.pk for c in chunks])
     Chunk.objects.filter(pk__in=[c.pk for c in chunks]).update(retired_at=timezone.now())
@@ -72,33 +84,38 @@ def test_packed_leg__equals_bm25_computed_from_the_postings(active_space, packs,
     assert len(served) == len(queries) and None not in served  # every query was served from the pack
 
 
-def test_packed_leg__chunks_added_and_retired_since_the_build_count_at_once(active_space, packs, served):
+@pytest.mark.parametrize("category", [None, "a"], ids=["unfiltered", "small-category"])
+def test_packed_leg__chunks_added_and_retired_since_the_build_count_at_once(active_space, packs, served, category):
     rng = random.Random(8)
     tenant, chunks = _corpus(rng)
     keyword_pack_build(tenant_id=tenant.pk, locale="en")
     _retire(chunks[::3])  # their packed postings remain: the visibility check skips them
-    added = {c.pk for c in _more_chunks(tenant, rng, 150, start=1_000)}  # not in the pack: read from the postings
+    added_chunks = _more_chunks(tenant, rng, 150, start=1_000)  # not in the pack: read from the postings
+    added = {c.pk for c in added_chunks}
+    visibility, allowed = _category_filter(tenant, [*chunks, *added_chunks], category)
 
     from_added = 0
     for terms in _queries(rng, 30):
-        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
-        _assert_same_top(got, _bm25_top(tenant, terms, 10))
+        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10, visibility=visibility)
+        _assert_same_top(got, _bm25_top(tenant, terms, 10, allowed))
         from_added += len({cid for cid, _ in got} & added)
 
     assert from_added and None not in served
     assert keyword_pack_status(tenant_id=tenant.pk, locale="en").changed >= 150 + len(chunks[::3])
 
 
-def test_packed_leg__a_chunk_created_within_the_margin_is_scored_once(active_space, packs, served):
+@pytest.mark.parametrize("category", [None, "a"], ids=["unfiltered", "small-category"])
+def test_packed_leg__a_chunk_created_within_the_margin_is_scored_once(active_space, packs, served, category):
     packs.KEYWORD_PACK_MARGIN_S = 3_600  # every chunk of the corpus is in the pack and in the margin
     rng = random.Random(12)
-    tenant, _ = _corpus(rng, size=200)
+    tenant, chunks = _corpus(rng, size=200)
     keyword_pack_build(tenant_id=tenant.pk, locale="en")
     assert not keyword_pack_status(tenant_id=tenant.pk, locale="en").due  # the margin is read, not rebuilt
+    visibility, allowed = _category_filter(tenant, chunks, category)
 
     for terms in _queries(rng, 20):
-        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
-        _assert_same_top(got, _bm25_top(tenant, terms, 10))
+        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10, visibility=visibility)
+        _assert_same_top(got, _bm25_top(tenant, terms, 10, allowed))
     assert None not in served
 
 
