@@ -140,3 +140,18 @@ def test_chunk_search_fuzzy__titles_narrowed_by_the_words_but_not_visible_end_th
     # two words (similar letter by letter) is the keyword leg's to find, not worth a trigram search here.
     assert _products_found(tenant, "Ostergrd Quantum T110 Coffee Machine", in_stock) == set()
     assert _products_found(tenant, "Ostergrd Quantum T110 Coffee Machine") != set()
+
+
+def test_chunk_search_fuzzy__a_code_prefix_of_the_tenant_leaves_titles_unsearched(catalog):
+    tenant, _, drill, sku = catalog
+    shade = factories.product(tenant, title="BW-HD18 Spare Battery Cover", brand="Partsy")  # holds the code
+    sources_index("product", [shade.pk], drain=False)
+
+    as_code, as_title = (_sources(tenant, "bw-hd18-2"), _sources(tenant, "hd18x"))
+
+    assert as_code == {("sku", sku.pk)}  # the SKU starting so; not the title that holds the same text
+    assert ("product", shade.pk) in as_title  # no code starts so: the titles are searched
+
+
+def _sources(tenant, query):
+    return {(h.chunk.source_kind, h.chunk.source_id) for h in chunk_search_fuzzy(tenant_id=tenant.pk, query=query)}
