@@ -250,13 +250,13 @@ def _on_own_connection(leg, *args):
 
 
 _CANDIDATES_SQL = f"""
-    SELECT c.id, c.product_id, cat.slug AS category_slug, p.brand, p.updated_at,
+    SELECT c.id, c.product_id, p.brand, p.updated_at,
+           (SELECT cat.slug FROM catalog_category cat WHERE cat.id = p.category_id) AS category_slug,
            {STOCKED.format(scope=SKU_SCOPE)} AS in_stock,
            (SELECT min(pr.amount) {PRICED.format(scope=SKU_SCOPE)}) AS price,
            sk.margin, sk.conversion
     FROM knowledge_chunk c
     LEFT JOIN catalog_product p ON p.id = c.product_id
-    LEFT JOIN catalog_category cat ON cat.id = p.category_id
     LEFT JOIN LATERAL (
         SELECT max(s.margin_rate) AS margin, max(s.conversion_rate) AS conversion
         FROM catalog_sku s WHERE {SKU_SCOPE}
