@@ -91,16 +91,17 @@ _RESEMBLING = """
               AND s.tenant_id = %(tenant)s AND s.is_active AND (s.code %% %(q)s OR s.code ILIKE %(like)s)
             ORDER BY score DESC, s.id"""
 
-# The SQL's parts, each a CTE: the codes' ones only for a code-shaped query, the titles' ones only for a
+# The SQL's parts, each a CTE: the code passes only for a code-shaped query, the title passes only for a
 # query short enough to be a title (planning the whole statement took 8.6 ms with a filter's conditions
-# in each part, at 1M SKUs; a part left out would have matched nothing).
+# in each pass, at 1M SKUs; a pass left out would have matched nothing). `code_prefix` is always there:
+# the title passes read it, and for a query that is not code-shaped it is the constant false.
 _CODE_PREFIX = """code_prefix AS MATERIALIZED (
         SELECT %(code)s AND EXISTS (
             SELECT 1 FROM catalog_sku x WHERE x.tenant_id = %(tenant)s AND upper(x.code) LIKE %(prefix)s
         ) AS found
     )"""
 _TITLE_PASSES = f"""unknown AS MATERIALIZED (
-        SELECT %(titles)s AND NOT {{code_found}} AND coalesce(bool_and(EXISTS (
+        SELECT %(titles)s AND NOT (SELECT found FROM code_prefix) AND coalesce(bool_and(EXISTS (
             SELECT 1 FROM unnest(to_tsvector({ts_config_sql("s.locale")}, %(q)s)) AS u
             WHERE NOT EXISTS (
                 SELECT 1 FROM knowledge_termstats t
@@ -154,9 +155,9 @@ _CHUNKS = """
 @lru_cache(maxsize=4)
 def _sql(*, titles: bool, code: bool) -> str:
     """The statement for a query matched as a title, as a code, or as either (at least one)."""
-    parts, matches = [_CODE_PREFIX] if code else [], []
+    parts, matches = [_CODE_PREFIX], []
     if titles:
-        parts.append(_TITLE_PASSES.replace("{code_found}", "(SELECT found FROM code_prefix)" if code else "FALSE"))
+        parts.append(_TITLE_PASSES)
         matches += _TITLE_MATCHES
     if code:
         parts.append(_CODE_PASSES)

@@ -102,10 +102,14 @@ def model_line(active_space):
     return tenant, {model: products[title] for model, title in titles.items()}
 
 
-def _products_found(tenant, query, visibility=None):
+def _sources(tenant, query, visibility=None) -> set[tuple[str, int]]:
+    """(source kind, source id) of the chunks the fuzzy leg finds for `query`."""
     rows = chunk_search_fuzzy_ids(tenant_id=tenant.pk, query=query, k=10, visibility=visibility)
-    chunks = Chunk.objects.filter(pk__in=[cid for cid, _ in rows], source_kind="product")
-    return set(chunks.values_list("source_id", flat=True))
+    return set(Chunk.objects.filter(pk__in=[cid for cid, _ in rows]).values_list("source_kind", "source_id"))
+
+
+def _products_found(tenant, query, visibility=None) -> set[int]:
+    return {source_id for kind, source_id in _sources(tenant, query, visibility) if kind == "product"}
 
 
 def test_chunk_search_fuzzy__a_misspelt_title_ranks_the_titles_holding_its_other_words(model_line):
@@ -143,7 +147,7 @@ def test_chunk_search_fuzzy__titles_narrowed_by_the_words_but_not_visible_end_th
 
 
 def test_chunk_search_fuzzy__a_code_prefix_of_the_tenant_leaves_titles_unsearched(catalog):
-    tenant, _, drill, sku = catalog
+    tenant, _, _, sku = catalog
     shade = factories.product(tenant, title="BW-HD18 Spare Battery Cover", brand="Partsy")  # holds the code
     sources_index("product", [shade.pk], drain=False)
 
@@ -151,7 +155,3 @@ def test_chunk_search_fuzzy__a_code_prefix_of_the_tenant_leaves_titles_unsearche
 
     assert as_code == {("sku", sku.pk)}  # the SKU starting so; not the title that holds the same text
     assert ("product", shade.pk) in as_title  # no code starts so: the titles are searched
-
-
-def _sources(tenant, query):
-    return {(h.chunk.source_kind, h.chunk.source_id) for h in chunk_search_fuzzy(tenant_id=tenant.pk, query=query)}
