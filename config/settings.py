@@ -122,14 +122,14 @@ CELERY_BEAT_SCHEDULE = {
 
 # Keyword packs (knowledge.services.keyword_packs): a tenant and locale with at least MIN_CHUNKS live chunks
 # gets its postings packed per lexeme, rebuilt by the beat task once MIN_CHANGED chunks and CHANGED_SHARE
-# of the pack have changed. MARGIN_S: chunks created this long before a build are still read from the
-# postings table (an indexing transaction open that long would otherwise be missed). CACHE_MB: unpacked
-# lexemes each web process keeps. WALK_MAX: chunks checked for visibility before a selective filter is
-# left to the SQL path.
+# of the pack have changed. MARGIN_S: chunks created this long before the oldest transaction open at a
+# build began are still read from the postings table (a chunk's created_at comes from the indexing host's
+# clock: this covers its skew). CACHE_MB: unpacked lexemes each web process keeps. WALK_MAX: chunks
+# checked for visibility before a selective filter is left to the SQL path.
 KEYWORD_PACK_MIN_CHUNKS = int(os.environ.get("KEYWORD_PACK_MIN_CHUNKS", "50000"))
 KEYWORD_PACK_MIN_CHANGED = int(os.environ.get("KEYWORD_PACK_MIN_CHANGED", "2000"))
 KEYWORD_PACK_CHANGED_SHARE = env_float("KEYWORD_PACK_CHANGED_SHARE", 0.02)
-KEYWORD_PACK_MARGIN_S = env_float("KEYWORD_PACK_MARGIN_S", 3600.0)
+KEYWORD_PACK_MARGIN_S = env_float("KEYWORD_PACK_MARGIN_S", 60.0)
 KEYWORD_PACK_CACHE_MB = int(os.environ.get("KEYWORD_PACK_CACHE_MB", "512"))
 KEYWORD_PACK_WALK_MAX = int(os.environ.get("KEYWORD_PACK_WALK_MAX", "30000"))
 CELERY_BEAT_SCHEDULE["keyword-packs"] = {

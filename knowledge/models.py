@@ -306,15 +306,19 @@ class KeywordPack(models.Model):
     """A snapshot of one tenant and locale's postings, packed per lexeme for the keyword leg to score in memory.
 
     Built by knowledge.services.keyword_packs from the postings committed when the build began
-    (`built_from`). Chunks created since (`built_from` less settings.KEYWORD_PACK_MARGIN_S, which covers an
-    indexing transaction still open at the build) are read from the postings table at query time, and
-    retired ones are skipped by the visibility check, so a search over a pack stays exact and fresh.
+    (`built_from`). Chunks created from `delta_from` on (the start of the oldest transaction open at the
+    build, which may still commit chunks the snapshot lacks, less settings.KEYWORD_PACK_MARGIN_S) are read
+    from the postings table at query time, and retired ones are skipped by the visibility check, so a
+    search over a pack stays exact and fresh.
     """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
     locale = models.CharField(max_length=5, choices=LOCALE_CHOICES)
     generation = models.PositiveIntegerField(default=0, help_text="Raised by every build: caches key on it.")
     built_from = models.DateTimeField(help_text="When the build's snapshot of the postings was taken.")
+    delta_from = models.DateTimeField(
+        help_text="Chunks created from this instant on are read from the postings table, not from the pack."
+    )
     built_at = models.DateTimeField(help_text="When the build committed.")
     build_seconds = models.FloatField(default=0.0)
     chunks = models.BigIntegerField(default=0, help_text="Live leaf chunks in the snapshot.")

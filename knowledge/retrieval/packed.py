@@ -13,7 +13,6 @@ top k as the SQL path, scores equal to the last bits (and ordered at 1e-9, as th
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
@@ -24,7 +23,7 @@ from knowledge.services.postings import tf_part
 
 # The pack's generation and, in the same snapshot, the packed rows of the lexemes this process lacks.
 _LOAD = """
-    SELECT k.generation, k.built_from, pp.term, pp.chunk_ids, pp.tfs, pp.dls
+    SELECT k.generation, k.delta_from, pp.term, pp.chunk_ids, pp.tfs, pp.dls
     FROM knowledge_keywordpack k
     LEFT JOIN knowledge_packedpostings pp ON pp.tenant_id = k.tenant_id AND pp.locale = k.locale
         AND pp.generation = k.generation AND pp.term = ANY(%(terms)s::text[])
@@ -111,7 +110,7 @@ CACHE = TermCache(settings.KEYWORD_PACK_CACHE_MB * 2**20)
 
 @dataclass(frozen=True)
 class Pack:
-    built_from: object
+    delta_from: object  # chunks created from then on are scored from the postings table (KeywordPack)
     terms: dict  # term -> PackedTerm
 
 
@@ -126,13 +125,13 @@ def pack_terms(tenant_id: int, locale: str, terms: list[str]) -> Pack | None:
             rows = cursor.fetchall()
         if not rows:
             return None
-        generation, built_from = rows[0][0], rows[0][1]
+        generation, delta_from = rows[0][0], rows[0][1]
         if generation == known or len(missing) == len(terms):
             loaded = {row[2]: _unpack(*row[3:]) for row in rows if row[2] is not None}
             for term in missing:
                 CACHE.put((tenant_id, locale, generation, term), loaded.get(term, EMPTY))
             found = {t: cached.get(t) or loaded.get(t, EMPTY) for t in terms}
-            return Pack(built_from, found)
+            return Pack(delta_from, found)
         known = generation  # rebuilt since this process last looked: read every term of the new generation
     return None
 
@@ -157,8 +156,7 @@ class Delta:
 
 
 def _delta(tenant_id: int, locale: str, pack: Pack, lq) -> Delta:
-    since = pack.built_from - timedelta(seconds=settings.KEYWORD_PACK_MARGIN_S)
-    params = {"tenant": tenant_id, "locale": locale, "since": since, "terms": [t.term for t in lq.terms]}
+    params = {"tenant": tenant_id, "locale": locale, "since": pack.delta_from, "terms": [t.term for t in lq.terms]}
     with connection.cursor() as cursor:
         cursor.execute(_DELTA, params)
         rows = cursor.fetchall()

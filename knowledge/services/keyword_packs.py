@@ -10,6 +10,7 @@ are skipped by the visibility check, so a pack only has to be rebuilt when that 
 
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -26,6 +27,12 @@ _PACK = """
            string_agg(int4send(dl::int4), ''::bytea ORDER BY chunk_id)
     FROM knowledge_posting WHERE tenant_id = %(tenant)s AND locale = %(locale)s
     GROUP BY tenant_id, locale, term
+"""
+# The instant the INSERT's snapshot follows, and the start of the oldest transaction then open: such a
+# transaction may still commit chunks that snapshot lacks (a later one starts after that instant).
+_SNAPSHOT_FROM = """
+    SELECT clock_timestamp(), least(clock_timestamp(), min(xact_start))
+    FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL
 """
 _SIZES = """
     SELECT count(*), coalesce(sum(length(chunk_ids)) / 8, 0),
@@ -61,8 +68,8 @@ def keyword_pack_build(*, tenant_id: int, locale: str) -> KeywordPack:
         pack = KeywordPack.objects.filter(tenant_id=tenant_id, locale=locale).first()
         generation = (pack.generation if pack else 0) + 1
         cursor.execute("DELETE FROM knowledge_packedpostings WHERE tenant_id = %s AND locale = %s", [tenant_id, locale])
-        cursor.execute("SELECT clock_timestamp()")
-        built_from = cursor.fetchone()[0]  # the INSERT's snapshot is taken after this instant
+        cursor.execute(_SNAPSHOT_FROM)
+        built_from, oldest_open = cursor.fetchone()
         cursor.execute(_PACK, {"tenant": tenant_id, "locale": locale, "generation": generation})
         cursor.execute(_SIZES, [tenant_id, locale])
         terms, postings, size = cursor.fetchone()
@@ -71,6 +78,7 @@ def keyword_pack_build(*, tenant_id: int, locale: str) -> KeywordPack:
         fields = dict(
             generation=generation,
             built_from=built_from,
+            delta_from=oldest_open - timedelta(seconds=settings.KEYWORD_PACK_MARGIN_S),
             built_at=timezone.now(),
             build_seconds=time.perf_counter() - started,
             chunks=chunks,

@@ -2,8 +2,10 @@
 from the postings table, retired ones skipped), follows a rebuild, and is rebuilt when enough has changed."""
 
 import random
+import threading
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.authentication import Caller
@@ -117,6 +119,44 @@ def test_packed_leg__a_chunk_created_within_the_margin_is_scored_once(active_spa
         got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10, visibility=visibility)
         _assert_same_top(got, _bm25_top(tenant, terms, 10, allowed))
     assert None not in served
+
+
+@pytest.mark.django_db(transaction=True)
+def test_packed_leg__chunks_of_a_transaction_open_at_the_build_are_read_from_the_postings(
+    active_space, packs, served
+):
+    """An indexing transaction that began before the build and commits after it: its chunks are not in the
+    build's snapshot, and were created before it, yet the leg scores them (no margin: MARGIN_S is 0)."""
+    rng = random.Random(21)
+    tenant, chunks = _corpus(rng, size=200)
+    indexed, built, late = threading.Event(), threading.Event(), []
+
+    def index_late():
+        try:
+            with transaction.atomic():
+                late.extend(_more_chunks(tenant, random.Random(22), 60, start=1_000))
+                indexed.set()
+                built.wait(30)
+        finally:
+            indexed.set()
+            connection.close()
+
+    thread = threading.Thread(target=index_late)
+    thread.start()
+    try:
+        assert indexed.wait(30) and late
+        pack = keyword_pack_build(tenant_id=tenant.pk, locale="en")
+    finally:
+        built.set()
+        thread.join()
+    assert pack.chunks == 200 and max(c.created_at for c in late) < pack.built_from  # not in the snapshot
+
+    from_late = 0
+    for terms in _queries(rng, 30):
+        got = chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(terms), k=10)
+        _assert_same_top(got, _bm25_top(tenant, terms, 10))
+        from_late += len({cid for cid, _ in got} & {c.pk for c in late})
+    assert from_late and None not in served
 
 
 @pytest.mark.parametrize("small", [True, False], ids=["small-category", "walked-in-rank-order"])
