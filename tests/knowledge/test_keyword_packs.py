@@ -122,9 +122,7 @@ def test_packed_leg__a_chunk_created_within_the_margin_is_scored_once(active_spa
 
 
 @pytest.mark.django_db(transaction=True)
-def test_packed_leg__chunks_of_a_transaction_open_at_the_build_are_read_from_the_postings(
-    active_space, packs, served
-):
+def test_packed_leg__chunks_of_a_transaction_open_at_the_build_are_read_from_the_postings(active_space, packs, served):
     """An indexing transaction that began before the build and commits after it: its chunks are not in the
     build's snapshot, and were created before it, yet the leg scores them (no margin: MARGIN_S is 0)."""
     rng = random.Random(21)
