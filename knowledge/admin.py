@@ -298,7 +298,7 @@ class KeywordPackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     list_display = (
         "tenant", "locale", "generation", "chunks", "changed_since", "postings", "terms", "size_mb", "built_at",
-        "build_seconds",
+        "delta_from", "build_seconds",
     )  # fmt: skip
     list_filter = ("locale",)
     list_select_related = ("tenant",)

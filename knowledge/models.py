@@ -317,7 +317,8 @@ class KeywordPack(models.Model):
     generation = models.PositiveIntegerField(default=0, help_text="Raised by every build: caches key on it.")
     built_from = models.DateTimeField(help_text="When the build's snapshot of the postings was taken.")
     delta_from = models.DateTimeField(
-        help_text="Chunks created from this instant on are read from the postings table, not from the pack."
+        verbose_name="read live since",
+        help_text="Chunks created from this instant on are read from the postings table, not from the pack.",
     )
     built_at = models.DateTimeField(help_text="When the build committed.")
     build_seconds = models.FloatField(default=0.0)

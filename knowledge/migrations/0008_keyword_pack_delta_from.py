@@ -16,6 +16,7 @@ class Migration(migrations.Migration):
             model_name="keywordpack",
             name="delta_from",
             field=models.DateTimeField(
+                verbose_name="read live since",
                 help_text="Chunks created from this instant on are read from the postings table, not from the pack."
             ),
         ),

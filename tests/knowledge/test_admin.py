@@ -273,6 +273,7 @@ def test_keyword_pack_admin__lists_packs_and_rebuilds_the_selected_one_on_the_wo
 
     listing = client.get(admin_url(KeywordPack, "changelist")).content.decode()
     assert str(tenant) in listing and ">40<" in listing  # chunks in the pack
+    assert "Read live since" in listing  # where the leg's reads from the postings table begin
     assert client.get(admin_url(KeywordPack, "add")).status_code == 403  # built by the service only
 
     response = client.post(
