@@ -122,7 +122,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # Keyword packs (knowledge.services.keyword_packs): a tenant and locale with at least MIN_CHUNKS live chunks
 # gets its postings packed per lexeme, rebuilt by the beat task once MIN_CHANGED chunks and CHANGED_SHARE
-# of the pack have changed. MARGIN_S: chunks created this long before the oldest transaction open at a
+# of the pack have changed. MARGIN_S: chunks created this long before the oldest writing transaction open at a
 # build began are still read from the postings table (a chunk's created_at comes from the indexing host's
 # clock: this covers its skew). CACHE_MB: unpacked lexemes each web process keeps. WALK_MAX: chunks
 # checked for visibility before a selective filter is left to the SQL path.

@@ -306,8 +306,8 @@ class KeywordPack(models.Model):
     """A snapshot of one tenant and locale's postings, packed per lexeme for the keyword leg to score in memory.
 
     Built by knowledge.services.keyword_packs from the postings committed when the build began
-    (`built_from`). Chunks created from `delta_from` on (the start of the oldest transaction open at the
-    build, which may still commit chunks the snapshot lacks, less settings.KEYWORD_PACK_MARGIN_S) are read
+    (`built_from`). Chunks created from `delta_from` on (the start of the oldest writing transaction open at
+    the build, which may still commit chunks the snapshot lacks, less settings.KEYWORD_PACK_MARGIN_S) are read
     from the postings table at query time, and retired ones are skipped by the visibility check, so a
     search over a pack stays exact and fresh.
     """

@@ -28,11 +28,14 @@ _PACK = """
     FROM knowledge_posting WHERE tenant_id = %(tenant)s AND locale = %(locale)s
     GROUP BY tenant_id, locale, term
 """
-# The instant the INSERT's snapshot follows, and the start of the oldest transaction then open: such a
-# transaction may still commit chunks that snapshot lacks (a later one starts after that instant).
+# The instant the INSERT's snapshot follows, and the start of the oldest transaction of this database that
+# had then written (it has a transaction id): such a transaction may still commit chunks that snapshot lacks,
+# created since it began. One that had not yet written creates its chunks after that instant, and a
+# read-only one (an export, a report) creates none, so neither widens the delta.
 _SNAPSHOT_FROM = """
     SELECT clock_timestamp(), least(clock_timestamp(), min(xact_start))
-    FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL
+    FROM pg_stat_activity
+    WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_xid IS NOT NULL
 """
 _SIZES = """
     SELECT count(*), coalesce(sum(length(chunk_ids)) / 8, 0),

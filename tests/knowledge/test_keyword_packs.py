@@ -157,6 +157,33 @@ def test_packed_leg__chunks_of_a_transaction_open_at_the_build_are_read_from_the
     assert from_late and None not in served
 
 
+def test_keyword_pack_build__a_read_only_transaction_open_at_the_build_leaves_the_delta_tight(active_space, packs):
+    """A long report or export cannot commit chunks: the delta does not reach back to its start."""
+    tenant, _ = _corpus(random.Random(23), size=40)
+    reading, built, began = threading.Event(), threading.Event(), []
+
+    def read():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT now()")  # the transaction's start
+                began.append(cursor.fetchone()[0])
+                reading.set()
+                built.wait(30)
+        finally:
+            reading.set()
+            connection.close()
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        assert reading.wait(30) and began
+        pack = keyword_pack_build(tenant_id=tenant.pk, locale="en")
+    finally:
+        built.set()
+        thread.join()
+    assert began[0] < pack.delta_from <= pack.built_from
+
+
 @pytest.mark.parametrize("small", [True, False], ids=["small-category", "walked-in-rank-order"])
 def test_packed_leg__a_category_filter_gets_the_exact_top_k_of_its_chunks(
     active_space, packs, served, monkeypatch, small
