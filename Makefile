@@ -1,8 +1,9 @@
 # `make run` sets up everything on a fresh clone and starts the demo stack; `make test` runs the suite.
+# `make bench` runs every benchmark (the 1M search build only with BENCH_1M=1); `make bench-smoke` proves each runs.
 PY := .venv/bin/python
 STAMP := .venv/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
-.PHONY: run test lint format bench clean-data
+.PHONY: run test lint format bench bench-smoke clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -16,6 +17,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+bench: $(STAMP)
+	$(PY) bench/run_all.py --out-dir var/bench-results
+
+bench-smoke: $(STAMP)
+	$(PY) bench/run_all.py --smoke --out-dir var/bench-smoke
+
 lint: $(STAMP)
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
 
@@ -23,4 +30,4 @@ format: $(STAMP)
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
 clean-data:
-	$(PY) -c "from config import embedded; embedded.stop_all()" ; rm -rf var/
+	$(PY) -m config.embedded stop-all var ; rm -rf var/

@@ -590,25 +590,34 @@ def create_tenant(spec: TenantSpec) -> dict:
     }
 
 
-def encode_pool(path, progress) -> np.ndarray:
-    """Encode the pool texts with the active space's model (cached in `path`, shared by the sizes' folders)."""
+def encode_pool(path, progress, only: np.ndarray | None = None) -> np.ndarray:
+    """Encode the pool texts with the active space's model (cached in `path`, shared by the sizes' folders).
+
+    With `only` (the pool rows a small data set uses), encode just those rows, leave the others zero and
+    cache nothing.
+    """
     from knowledge import embedding
     from knowledge.services.spaces import active_space
 
-    cached = [path, *sorted(path.parent.parent.glob(f"bench-search-*/{path.name}"))]  # another size's pool
+    cached = [path, *sorted(path.parent.parent.glob(f"search-*/{path.name}"))]  # another size's pool
     for candidate in cached:
         if candidate.exists():
             pool = np.load(candidate)
             np.save(path, pool)
             return pool
     texts = Generator(0).pool_texts()
+    rows = np.arange(len(texts)) if only is None else np.unique(only)
     model = embedding.model_path_for(active_space())
     step = 256
     parts = [
-        embedding.encode(model, texts[i : i + step]) for i in progress(range(0, len(texts), step), desc="pool encode")
+        embedding.encode(model, [texts[i] for i in rows[start : start + step]])
+        for start in progress(range(0, len(rows), step), desc="pool encode")
     ]
-    pool = np.concatenate(parts).astype(np.float32)
-    np.save(path, pool)
+    encoded = np.concatenate(parts).astype(np.float32)
+    pool = np.zeros((len(texts), encoded.shape[1]), dtype=np.float32)
+    pool[rows] = encoded
+    if only is None:
+        np.save(path, pool)
     return pool
 
 

@@ -1,21 +1,83 @@
-"""Shared by the benchmarks: start the embedded stack under var/bench, migrate, run a real worker."""
+"""Shared by the benchmarks: each owns a data folder (var/bench/<name>), wipes it, migrates, runs a real worker.
 
+`own_folder(name)` points the embedded stack at the benchmark's own folder and deletes what an earlier run
+left there, so no benchmark sees another's data and any order gives the same figures. Every report carries
+the commit, the machine's cores and its load at the start (`meta.*`); a busy machine is flagged, not hidden.
+"""
+
+import argparse
 import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("EMBEDDED_DIR", "var/bench")
-os.environ.setdefault("EMBEDDED_REDIS_PORT", "6394")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_DEBUG", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+BUSY_LOAD_PER_CPU = 0.5  # a 1-minute load above this share of the cores at the start flags the run as busy
+META: dict = {}
+
+
+def bench_arguments(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes: --out FILE.json and --smoke."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", help="write the figures as one flat JSON object")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a small factory-built tenant: proves the benchmark runs; no figures"
+    )
+    return parser
+
+
+def own_folder(name: str, *, wipe: bool = True, smoke: bool = False) -> Path:
+    """Make var/bench/<name> this benchmark's data folder; with `wipe`, stop its servers and delete it first."""
+    path = BASE_DIR / "var" / "bench" / name
+    use_folder(path)
+    if wipe and path.exists():
+        from config import embedded
+
+        embedded.stop_all()
+        shutil.rmtree(path)
+    record_start(smoke=smoke)
+    return path
+
+
+def use_folder(path: Path) -> None:
+    """Point the embedded stack at `path`: its own servers (a port its folder picks), never a configured one."""
+    os.environ["EMBEDDED_DIR"] = str(path)
+    for name in ("DATABASE_URL", "REDIS_URL", "EMBEDDED_REDIS_PORT"):
+        os.environ.pop(name, None)
+
+
+def _commit() -> str:
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=BASE_DIR, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown"
+    return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def record_start(*, smoke: bool = False) -> dict:
+    """Note the commit, the cores and the load average as the benchmark starts (the report's `meta.*` keys)."""
+    cpus, load = os.cpu_count() or 1, os.getloadavg()[0]
+    META.update({
+        "meta.commit": _commit(),
+        "meta.started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "meta.cpus": cpus,
+        "meta.load_1m_start": round(load, 2),
+        "meta.busy": load > BUSY_LOAD_PER_CPU * cpus,
+        "meta.smoke": smoke,
+    })  # fmt: skip
+    if META["meta.busy"]:
+        print(f"WARNING: the machine is busy (1-minute load {load:.2f} on {cpus} cores): figures will be slower")
+    return META
 
 
 def setup_django(stop_at_exit: bool = True) -> dict:
@@ -78,6 +140,21 @@ class Workers:
         self.log.close()
 
 
+def index_all(env: dict, log_name: str, timeout: float = 1200) -> None:
+    """Run a real worker (and the beat's sweep) until no source waits for indexing."""
+    from knowledge.indexable import PENDING
+    from knowledge.sources import SOURCES
+
+    def indexed() -> bool:
+        return not any(spec.model.objects.filter(PENDING).exists() for spec in SOURCES.values())
+
+    workers = Workers(env, log_name).start()
+    try:
+        wait_until(indexed, timeout, "indexing")
+    finally:
+        workers.stop()
+
+
 def wait_until(predicate, timeout: float, what: str, every: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -107,7 +184,8 @@ def summary_ms(values_s: list[float]) -> dict:
 
 
 def write_report(figures: dict, out: str | None) -> None:
-    """Print a table of the figures and write them as one flat JSON object."""
+    """Print a table of the figures and write them, after the run's `meta.*` keys, as one flat JSON object."""
+    figures = {**META, **figures}
     width = max(len(k) for k in figures)
     print()
     for key, value in figures.items():

@@ -4,11 +4,11 @@ Configurations: 1 and 8 concurrent clients, each cold (distinct questions, the a
 and cached (the same questions again). For each: client-side p50/p95/p99 and throughput, and the mean time
 per pipeline step as the server recorded it (AnswerRecord.latency_ms). Then, for the evidence, the retrieval
 legs timed one by one in this process on the same questions (one torch thread, as a web process uses).
-Own stack under var/bench-answer (Redis on 6393); the demo is seeded and indexed by a real worker on first use.
-Run: .venv/bin/python bench/answer_latency.py --out FILE.json
+Own data folder var/bench/answer, wiped at the start; the demo is seeded and indexed by a real worker.
+--smoke: a small factory-built tenant and questions made from it instead of the demo.
+Run: .venv/bin/python bench/answer_latency.py --out FILE.json [--smoke]
 """
 
-import argparse
 import http.client
 import json
 import os
@@ -19,13 +19,20 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-os.environ.setdefault("EMBEDDED_DIR", "var/bench-answer")
-os.environ.setdefault("EMBEDDED_REDIS_PORT", "6393")
 os.environ.setdefault("EMBEDDING_THREADS", "1")  # this process times retrieval legs as a web process runs them
 for _name in ("LLM_BASE_URL", "LLM_MODEL", "LOCAL_LM_PATH", "ASSISTANT_ROUTES", "ASSISTANT_DEFAULT_PROVIDER"):
     os.environ.pop(_name, None)  # the extractive provider serves every request
 
-from _stack import Workers, percentile, run, setup_django, wait_until, write_report  # noqa: E402
+from _stack import (  # noqa: E402
+    bench_arguments,
+    index_all,
+    own_folder,
+    percentile,
+    run,
+    setup_django,
+    wait_until,
+    write_report,
+)
 
 KEYS = {
     "acme": "ck_demo0001_acme-retail-demo-key",
@@ -221,8 +228,8 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     path = embedding.model_path_for(space)
     encode_query(path, "warm up")
     callers = {}
-    for key, raw in KEYS.items():
-        api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(raw))
+    for key in {key for key, _ in questions}:
+        api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(KEYS[key]))
         callers[key] = Caller(api_key.tenant, api_key.customer_group, api_key)
     timings: dict[str, list[float]] = {}
 
@@ -252,21 +259,20 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     return out
 
 
-def ensure_demo(env: dict) -> None:
-    from catalog.models import Tenant
-    from knowledge.indexable import PENDING
-    from knowledge.sources import SOURCES
+def ensure_catalog(env: dict, smoke: bool) -> tuple[list, list]:
+    """Seed the demo (--smoke: the smoke tenant), let a real worker index it; return (questions, warm-up)."""
+    questions, warm_up = QUESTIONS, WARM_UP
+    if smoke:
+        from _smoke import smoke_catalog, smoke_questions
 
-    if not Tenant.objects.filter(slug="acme-retail").exists():
+        catalog = smoke_catalog()
+        KEYS["smoke"] = catalog.raw_key
+        asked = smoke_questions(catalog)
+        questions, warm_up = [("smoke", q) for q in asked], [("smoke", q) for q in asked[:2]]
+    else:
         run([sys.executable, "manage.py", "seed_demo"], env)
-    if any(spec.model.objects.filter(PENDING).exists() for spec in SOURCES.values()):
-        workers = Workers(env, "bench-answer").start()  # beat runs the sweep that enqueues the seeded rows
-        try:
-            wait_until(
-                lambda: not any(s.model.objects.filter(PENDING).exists() for s in SOURCES.values()), 1200, "indexing"
-            )
-        finally:
-            workers.stop()
+    index_all(env, "bench-answer")
+    return questions, warm_up
 
 
 def start_web(env: dict, port: int):
@@ -291,27 +297,27 @@ def start_web(env: dict, port: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out")
+    parser = bench_arguments(__doc__)
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients of the concurrent configs")
     args = parser.parse_args()
+    own_folder("answer", smoke=args.smoke)
     env = setup_django()
     env = {k: v for k, v in env.items() if k != "EMBEDDING_THREADS"}  # config/wsgi.py sets it for web processes
-    ensure_demo(env)
+    questions, warm_up = ensure_catalog(env, args.smoke)
     from config import stack
 
     port = free_port()
     web, log = start_web(env, port)
-    figures: dict = {"questions": len(QUESTIONS), "cpus": os.cpu_count(), "web": "gunicorn gthread 2x4"}
+    figures: dict = {"questions": len(questions), "cpus": os.cpu_count(), "web": "gunicorn gthread 2x4"}
     figures["load_1m_before"] = round(os.getloadavg()[0], 2)
     try:
         flush_answer_cache()
-        run_config(port, WARM_UP * 4, args.clients)  # every web process loads its model and opens connections
+        run_config(port, warm_up * 4, args.clients)  # every web process loads its model and opens connections
         results = {}
         for clients in (1, args.clients):
             flush_answer_cache()
-            results[f"cold_{clients}"] = run_config(port, QUESTIONS, clients)
-            results[f"cached_{clients}"] = run_config(port, QUESTIONS, clients)
+            results[f"cold_{clients}"] = run_config(port, questions, clients)
+            results[f"cached_{clients}"] = run_config(port, questions, clients)
         figures["load_1m_after_http"] = round(os.getloadavg()[0], 2)
     finally:
         stack.stop([web])
@@ -322,7 +328,7 @@ def main() -> None:
     for body in results["cold_1"]["bodies"]:
         verdicts[body["verdict"]] = verdicts.get(body["verdict"], 0) + 1
     figures |= {f"cold_1.verdict.{v}": n for v, n in sorted(verdicts.items())}
-    figures |= profile_retrieval(QUESTIONS)
+    figures |= profile_retrieval(questions)
     figures["load_1m_after"] = round(os.getloadavg()[0], 2)
     write_report(figures, args.out)
 

@@ -1,15 +1,15 @@
 """Freshness: 200 edits spread over 20 s through the service layer, one worker.
 
-For each edit: the time from its commit until a vector search returns the new text.
+For each edit: the time from its commit until a vector search returns the new text. Own data folder
+var/bench/freshness, wiped at the start. --smoke: 50 edits over 5 s.
 Run: .venv/bin/python bench/freshness.py --out FILE.json
 """
 
-import argparse
 import random
 import threading
 import time
 
-from _stack import Workers, setup_django, summary_ms, wait_until, write_report
+from _stack import Workers, bench_arguments, own_folder, setup_django, summary_ms, wait_until, write_report
 
 TENANT = "bench-freshness"
 VISIBLE_TIMEOUT_S = 30  # an edit not searchable this long after the last edit counts as lost
@@ -95,11 +95,13 @@ class Poller(threading.Thread):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--edits", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--out")
+    parser = bench_arguments(__doc__)
+    parser.add_argument("--edits", type=int)
+    parser.add_argument("--seconds", type=float)
     args = parser.parse_args()
+    args.edits = args.edits or (50 if args.smoke else 200)
+    args.seconds = args.seconds or (5.0 if args.smoke else 20.0)
+    own_folder("freshness", smoke=args.smoke)
     env = setup_django()
     from catalog import services
     from catalog.models import Product

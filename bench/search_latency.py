@@ -2,12 +2,13 @@
 visibility and facets, serialization) on a synthetic catalog of 100k and 1M SKUs, unfiltered and with
 selective filters, with 1 and 8 concurrent clients.
 
-Each size has its own embedded PostgreSQL and Redis (var/bench-search-<size>, Redis port 6397 for 100k and
-6398 for 1m, 6399 for the 10k development size) and is measured in a child process of its own, since
-Django binds one database per process. The data set is built once per size (see bench/_searchdata.py:
-bulk COPY of catalog rows and of the chunks, vectors and postings the indexer would have written) and
-reused while the generator version and parameters match; --rebuild forces a new one. A run on existing
-data only measures (after checking a sample of the stored chunks against what the indexer plans today).
+Each size owns its data folder and embedded servers (var/bench/search-<size>) and is measured in a child
+process of its own, since Django binds one database per process. The data set is built once per size (see
+bench/_searchdata.py: bulk COPY of catalog rows and of the chunks, vectors and postings the indexer would
+have written) and reused by this benchmark only, while the generator version and parameters match;
+--rebuild wipes the folder and builds anew. A run on existing data only measures (after checking a sample
+of the stored chunks against what the indexer plans today). --smoke: a 50-product size, built anew each
+time, with a few requests per configuration.
 The keyword packs are then built where due (`keyword_packs_refresh`, as the beat task would).
 
 Queries are drawn with a fixed seed from the generated catalog: titles, titles with one or two typos,
@@ -18,7 +19,7 @@ threads: one process per core, and 8 request slots for 8 clients), with DEBUG of
 files of the tables and indexes a search reads are read once into the OS page cache (`prewarm`;
 --no-prewarm skips it), then warm-up requests fill PostgreSQL's shared buffers.
 
-Run: .venv/bin/python bench/search_latency.py --out FILE.json [--sizes 100k,1m] [--requests 300]
+Run: .venv/bin/python bench/search_latency.py --out FILE.json [--sizes 100k,1m] [--requests 300] [--smoke]
      .venv/bin/python bench/search_latency.py --sizes 1m --profile 30   # where the time goes, with EXPLAIN
 """
 
@@ -42,8 +43,10 @@ import numpy as np
 from _text import misspell
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-# (main tenant's products, Redis port); every product has 4 SKUs; the second tenant has a twentieth as many.
-SIZES = {"10k": (2_500, 6399), "100k": (25_000, 6397), "1m": (250_000, 6398)}
+# The main tenant's products; every product has 4 SKUs; the second tenant has a twentieth as many.
+SIZES = {"smoke": 50, "10k": 2_500, "100k": 25_000, "1m": 250_000}
+SMOKE = {"sizes": "smoke", "requests": 20, "requests_concurrent": 40, "warmup": 10}
+SMOKE_SERVER = {"shared_buffers": "256MB", "maintenance_work_mem": "512MB"}
 FILTERS = ("unfiltered", "filtered")
 MAIN_TENANT, OTHER_TENANT = "bench-search", "bench-search-other"
 KEY_NAME = "bench search latency"
@@ -85,8 +88,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="instead of measuring over HTTP: run N queries per filter setting in-process, time each SQL statement "
         "and the query embedding, and EXPLAIN (ANALYZE, BUFFERS) the slowest statement of each kind",
     )  # fmt: skip
+    parser.add_argument("--smoke", action="store_true", help="the 50-product size, a few requests: proves it runs")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.smoke:
+        vars(args).update({**SMOKE, **SMOKE_SERVER, "rebuild": True})
     args.client_counts = [int(c) for c in args.clients.split(",")]
     args.size_list = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in args.size_list if s not in SIZES]
@@ -99,17 +105,15 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.child:
         return run_size(args, args.child)
+    import _stack
+
+    _stack.record_start(smoke=args.smoke)
     figures, failed = {}, []
     for size in args.size_list:
         with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
             child_out = tmp.name
-        env = {
-            **os.environ,
-            "EMBEDDED_DIR": f"var/bench-search-{size}",
-            "EMBEDDED_REDIS_PORT": str(SIZES[size][1]),
-        }
-        for name in ("DATABASE_URL", "REDIS_URL"):  # the bench brings its own servers
-            env.pop(name, None)
+        _stack.use_folder(BASE_DIR / "var" / "bench" / f"search-{size}")
+        env = dict(os.environ)
         argv_child = [a for a in (argv if argv is not None else sys.argv[1:])]
         argv_child = _without_option(argv_child, "--out")
         code = subprocess.call(
@@ -154,7 +158,7 @@ def run_size(args, size: str) -> int:
 
     from config import embedded
 
-    products = SIZES[size][0]
+    products = SIZES[size]
     params = {"generator": _generator_version(), "products": products, **{p: getattr(args, p) for p in BUILD_PARAMS}}
     marker_path = embedded.data_dir() / "searchbench-marker.json"
     marker = json.loads(marker_path.read_text()) if marker_path.exists() else None
@@ -292,7 +296,8 @@ def build_data(args, products: int) -> dict:
             raw.execute(f"VACUUM FULL {table}")
         timings["load_catalog_s"] = round(time.monotonic() - tick, 1)
         tick = time.monotonic()
-        pool = data.encode_pool(embedded.data_dir() / f"pool-v{data.GENERATOR_VERSION}.npy", tqdm)
+        only = np.concatenate(loaded.pool_index) if args.smoke else None
+        pool = data.encode_pool(embedded.data_dir() / f"pool-v{data.GENERATOR_VERSION}.npy", tqdm, only)
         timings["pool_encode_s"] = round(time.monotonic() - tick, 1)
         tick = time.monotonic()
         timings["vector_cos_to_pool_mean"] = round(data.load_vectors(raw, loaded, pool, space.pk, args.sigma, tqdm), 4)
@@ -330,7 +335,10 @@ def keyword_packs() -> dict:
     from knowledge.services.keyword_packs import keyword_packs_refresh
 
     built = keyword_packs_refresh()
-    pack = KeywordPack.objects.get(tenant__slug=MAIN_TENANT, locale="en")
+    pack = KeywordPack.objects.filter(tenant__slug=MAIN_TENANT, locale="en").first()
+    if pack is None:  # a catalog below KEYWORD_PACK_MIN_CHUNKS (the smoke size): the leg reads the postings
+        print("keyword pack: none (the catalog is below KEYWORD_PACK_MIN_CHUNKS)")
+        return {"keyword_pack_postings": 0, "keyword_packs_built_now": len(built)}
     size_mb = round(pack.size_bytes / 2**20, 1)
     print(f"keyword pack: {pack.postings:,} postings, {size_mb:.0f} MB, built in {pack.build_seconds:.1f} s")
     return {

@@ -2,15 +2,15 @@
 
 Each leg (fuzzy, keyword, vector) and the storefront search itself (`search`: the tenant's weighted
 fusion and re-rankers, as GET /api/v1/search/ runs it) are scored on the same queries, built
-deterministically from the demo catalog (seeded on first use).
-Run: .venv/bin/python bench/typo_tolerance.py --out FILE.json
+deterministically from the demo catalog. Own data folder var/bench/typo, wiped at the start; the demo is
+seeded and indexed by a real worker. --smoke: a small factory-built tenant instead of the demo.
+Run: .venv/bin/python bench/typo_tolerance.py --out FILE.json [--smoke]
 """
 
-import argparse
 import random
 import sys
 
-from _stack import Workers, run, setup_django, wait_until, write_report
+from _stack import bench_arguments, index_all, own_folder, run, setup_django, write_report
 from _text import misspell
 
 TOP = 5
@@ -43,32 +43,32 @@ def rankings(tenant, query: str) -> dict[str, list]:
     return {name: products_of(chunks)[:TOP] for name, chunks in legs.items()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--queries", type=int, default=150)
-    parser.add_argument("--out")
-    args = parser.parse_args()
-    env = setup_django()
-    from catalog.models import Product, Tenant
-    from knowledge.indexable import PENDING
-    from knowledge.sources import SOURCES
+def load_catalog(env: dict, smoke: bool) -> list[str]:
+    """Seed the demo (--smoke: the smoke tenant) and index it with a real worker; return the tenants' slugs."""
+    if smoke:
+        from _smoke import TENANT, smoke_catalog
 
-    if not Tenant.objects.filter(slug="acme-retail").exists():
+        smoke_catalog()
+        slugs = [TENANT]
+    else:
         run([sys.executable, "manage.py", "seed_demo"], env)
-    if any(spec.model.objects.filter(PENDING).exists() for spec in SOURCES.values()):
-        workers = Workers(env, "bench-typo").start(beat=False)
-        try:
-            wait_until(
-                lambda: not any(s.model.objects.filter(PENDING).exists() for s in SOURCES.values()), 900, "indexing"
-            )
-        finally:
-            workers.stop()
+        slugs = ["acme-retail", "boltwerk-industrial"]
+    index_all(env, "bench-typo", timeout=900)
+    return slugs
+
+
+def main() -> None:
+    parser = bench_arguments(__doc__)
+    parser.add_argument("--queries", type=int)
+    args = parser.parse_args()
+    args.queries = args.queries or (20 if args.smoke else 150)
+    own_folder("typo", smoke=args.smoke)
+    env = setup_django()
+    from catalog.models import Product
+
+    slugs = load_catalog(env, args.smoke)
     rng = random.Random(11)
-    products = list(
-        Product.objects.select_related("tenant").filter(
-            tenant__slug__in=["acme-retail", "boltwerk-industrial"], is_active=True
-        )
-    )
+    products = list(Product.objects.select_related("tenant").filter(tenant__slug__in=slugs, is_active=True))
     products = rng.sample(sorted(products, key=lambda p: p.pk), args.queries)
     found = {"fuzzy": 0, "keyword": 0, "vector": 0, "fused": 0}
     for product in products:

@@ -33,7 +33,7 @@ _PACK = """
 # created since it began. One that had not yet written creates its chunks after that instant, and a
 # read-only one (an export, a report) creates none, so neither widens the delta.
 _SNAPSHOT_FROM = """
-    SELECT clock_timestamp(), least(clock_timestamp(), min(xact_start))
+    SELECT clock_timestamp(), min(xact_start)
     FROM pg_stat_activity
     WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_xid IS NOT NULL
 """
@@ -73,6 +73,7 @@ def keyword_pack_build(*, tenant_id: int, locale: str) -> KeywordPack:
         cursor.execute("DELETE FROM knowledge_packedpostings WHERE tenant_id = %s AND locale = %s", [tenant_id, locale])
         cursor.execute(_SNAPSHOT_FROM)
         built_from, oldest_open = cursor.fetchone()
+        oldest_open = min(built_from, oldest_open or built_from)  # clock_timestamp() once: it moves between calls
         cursor.execute(_PACK, {"tenant": tenant_id, "locale": locale, "generation": generation})
         cursor.execute(_SIZES, [tenant_id, locale])
         terms, postings, size = cursor.fetchone()
