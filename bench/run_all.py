@@ -4,7 +4,7 @@ Each benchmark runs as its own process with its own data folder, and writes one 
 --out-dir (commit, cores and load average included). A benchmark that fails, or whose report lacks a key
 it promises, fails the whole run: values are not judged and nothing is timed here. Before each full
 benchmark the run waits (up to --settle seconds) for the machine's load to fall, so one benchmark's tail
-does not slow the next; the load at each start is in its report either way.
+does not slow the next; the load and CPU in use at each start are in its report either way.
 The 1M search build (about 15 minutes) runs only with BENCH_1M=1.
 Run: .venv/bin/python bench/run_all.py [--smoke] [--reverse] [--out-dir var/bench-results]
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 BASE_DIR = BENCH_DIR.parent
-QUIET_LOAD_PER_CPU = 0.25
+QUIET_CPU_PCT = 25
 
 # Every key a benchmark promises (in either mode); the search sizes' keys are per configuration.
 SEARCH_CONFIG_KEYS = ("p50_ms", "p95_ms", "p99_ms", "qps", "error_share")
@@ -43,7 +43,7 @@ REQUIRED = {
     "typo_tolerance": ("queries", "fuzzy.top5", "keyword.top5", "vector.top5", "fused.top5"),
     "search_latency": (),  # checked per size below
 }
-META_KEYS = ("meta.commit", "meta.cpus", "meta.load_1m_start", "meta.busy", "meta.smoke")
+META_KEYS = ("meta.commit", "meta.cpus", "meta.load_1m_start", "meta.cpu_in_use_pct", "meta.busy", "meta.smoke")
 
 
 def search_sizes(smoke: bool) -> list[str]:
@@ -79,10 +79,12 @@ def command(name: str, smoke: bool, out: Path) -> list[str]:
 
 
 def settle(seconds: float) -> None:
-    """Wait until the 1-minute load falls below a quarter of the cores, at most `seconds`."""
-    cpus, deadline = os.cpu_count() or 1, time.monotonic() + seconds
-    while os.getloadavg()[0] > QUIET_LOAD_PER_CPU * cpus and time.monotonic() < deadline:
-        time.sleep(5)
+    """Wait until less than a quarter of the machine's CPU is in use (over 3 s), at most `seconds`."""
+    import psutil
+
+    deadline = time.monotonic() + seconds
+    while psutil.cpu_percent(interval=3) > QUIET_CPU_PCT and time.monotonic() < deadline:
+        pass
 
 
 def run_one(name: str, args) -> tuple[bool, dict, str]:
@@ -108,7 +110,7 @@ def main(argv=None) -> int:
     parser.add_argument("--reverse", action="store_true", help="run them in reverse order")
     parser.add_argument("--only", help="comma-separated benchmark names")
     parser.add_argument("--out-dir", default=str(BASE_DIR / "var" / "bench-results"))
-    parser.add_argument("--settle", type=float, default=90, help="seconds to wait at most for a quiet machine")
+    parser.add_argument("--settle", type=float, default=60, help="seconds to wait at most for a quiet machine")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",")] if args.only else list(REQUIRED)
     unknown = sorted(set(names) - set(REQUIRED))

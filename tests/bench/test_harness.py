@@ -45,22 +45,24 @@ def test_own_folder_stops_the_servers_an_earlier_run_left_and_wipes_the_folder(b
 def test_every_report_starts_with_the_commit_the_cores_and_the_load(monkeypatch, tmp_path):
     monkeypatch.setattr("os.getloadavg", lambda: (7.5, 1.0, 1.0))
     monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr("psutil.cpu_percent", lambda interval: 80.0)
     _stack.record_start(smoke=True)
     out = tmp_path / "report.json"
 
     _stack.write_report({"p95_ms": 12.5}, str(out))
 
     report = json.loads(out.read_text())
-    assert list(report)[:6] == [
-        "meta.commit", "meta.started_at", "meta.cpus", "meta.load_1m_start", "meta.busy", "meta.smoke",
+    assert list(report)[:7] == [
+        "meta.commit", "meta.started_at", "meta.cpus", "meta.load_1m_start", "meta.cpu_in_use_pct", "meta.busy",
+        "meta.smoke",
     ]  # fmt: skip
     assert report["meta.cpus"] == 2 and report["meta.load_1m_start"] == 7.5 and report["meta.busy"] is True
     assert len(report["meta.commit"].split("-")[0]) == 12 and report["p95_ms"] == 12.5
 
 
-def test_an_idle_machine_is_not_flagged(monkeypatch):
-    monkeypatch.setattr("os.getloadavg", lambda: (0.3, 0.3, 0.3))
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
+def test_an_idle_machine_is_not_flagged_though_the_load_average_still_remembers_a_past_run(monkeypatch):
+    monkeypatch.setattr("os.getloadavg", lambda: (1.8, 0.9, 0.5))
+    monkeypatch.setattr("psutil.cpu_percent", lambda interval: 3.0)
 
     assert _stack.record_start()["meta.busy"] is False
 
