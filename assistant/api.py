@@ -20,7 +20,7 @@ from assistant.pipeline.guardrails import QUESTION_MAX
 from assistant.pipeline.pipeline import AssistantPipeline
 from assistant.pipeline.presenters import answer_payload
 from assistant.pipeline.types import Ask, GuardrailRejected, TargetNotFound, Turn
-from catalog.models import LOCALE_CHOICES
+from core.tenancy import LOCALE_CHOICES
 from governance.models import Verdict
 from knowledge.search_api import SearchFiltersSerializer
 

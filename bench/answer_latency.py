@@ -205,7 +205,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     """Time each part of `search()` on the same questions, in this process, sequentially (the evidence)."""
     from assistant.pipeline.guardrails import InputGuardrail
     from assistant.pipeline.types import Ask
-    from governance.authentication import Caller
+    from core.tenancy import Caller
     from governance.models import ApiKey, hash_key
     from knowledge import embedding
     from knowledge.query_encoder import encode_query
@@ -213,8 +213,8 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
     from knowledge.retrieval.keyword import chunk_search_keyword_ids
     from knowledge.retrieval.search import candidate_rows, search
+    from knowledge.retrieval.vector import chunk_search_vector_by
     from knowledge.retrieval.visibility import visibility_for
-    from knowledge.selectors import chunk_search_vector_by
     from knowledge.services.spaces import active_space
 
     space = active_space()
@@ -223,7 +223,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     callers = {}
     for key, raw in KEYS.items():
         api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(raw))
-        callers[key] = Caller(api_key.tenant, api_key.customer_group, api_key)
+        callers[key] = Caller.of(api_key.tenant, api_key.customer_group, api_key)
     timings: dict[str, list[float]] = {}
 
     def timed(name, call, *args, **kwargs):
@@ -238,7 +238,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
         params = {"q": query, "page": 1, "page_size": 8}
         visibility = timed("visibility", visibility_for, caller, params)
         vector = timed("encode", encode_query, path, query[: search_module.QUERY_EMBED_CHARS])  # as search() does
-        legs = {"tenant_id": caller.tenant.pk, "visibility": visibility}
+        legs = {"tenant_id": caller.tenant_id, "visibility": visibility}
         timed("vector_leg", chunk_search_vector_by, vector=vector, k=search_module.VECTOR_K, locale=None,
               space=space, **legs)  # fmt: skip
         keyword = timed("keyword_leg", chunk_search_keyword_ids, query=query, k=search_module.KEYWORD_K, **legs)
@@ -254,7 +254,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
 
 def ensure_demo(env: dict) -> None:
     from catalog.models import Tenant
-    from knowledge.indexable import PENDING
+    from core.indexable import PENDING
     from knowledge.sources import SOURCES
 
     if not Tenant.objects.filter(slug="acme-retail").exists():

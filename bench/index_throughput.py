@@ -54,7 +54,7 @@ def reset_index() -> None:
 
 
 def pending_count() -> int:
-    from knowledge.indexable import PENDING
+    from core.indexable import PENDING
     from knowledge.sources import SOURCES
 
     return sum(spec.model.objects.filter(PENDING).count() for spec in SOURCES.values())
@@ -66,8 +66,8 @@ def main() -> None:
     args = parser.parse_args()
     env = setup_django()
     from catalog.models import Tenant
+    from core.indexable import index_enqueue
     from knowledge.models import ChunkEmbedding
-    from knowledge.services.indexing import index_enqueue
     from knowledge.sources import SOURCES
 
     if not Tenant.objects.exclude(slug__startswith="bench-").exists():

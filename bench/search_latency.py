@@ -617,12 +617,12 @@ def profile(args, size: str, products: int) -> None:
     from django.db import connection, transaction
 
     from catalog.models import Tenant
-    from governance.authentication import Caller
-    from knowledge import selectors
+    from core.tenancy import Caller
     from knowledge.retrieval import search as search_module
+    from knowledge.retrieval import vector as selectors
     from knowledge.search_api import SearchApi
 
-    caller = Caller(tenant=Tenant.objects.get(slug=MAIN_TENANT), customer_group=None)
+    caller = Caller.of(Tenant.objects.get(slug=MAIN_TENANT))
     encode, encode_ms = selectors.encode_query, []
 
     def timed_encode(path, text):

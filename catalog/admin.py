@@ -27,7 +27,7 @@ from catalog.models import (
     Tenant,
     Warehouse,
 )
-from knowledge.admin_mixins import (
+from core.admin import (
     IndexedAdminMixin,
     IndexStatusFilter,
     ServiceAdminMixin,
@@ -35,7 +35,7 @@ from knowledge.admin_mixins import (
     form_values,
     formset_save,
 )
-from knowledge.models import SourceKind
+from core.indexable import SourceKind
 
 INDEX_READONLY = ("version", "updated_at", "index_status_badge")
 

@@ -1,50 +1,11 @@
-"""Admin forms for the catalog: the checks a model form skips when the tenant is not one of its fields.
-
-A row's tenant is read-only once it exists (and a SKU's comes from its product), so Django's own
-per-tenant unique checks never run on those forms; without these checks the service's `full_clean`
-or the database constraint would turn a duplicate into a server error instead of a form error.
-"""
+"""Admin forms for the catalog: attributes as JSON objects, per-tenant checks (core.admin.TenantScopedForm)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from catalog.models import SKU, Category, CustomerGroup, Product
-
-
-def tenant_value_taken(model, tenant_id: int, field: str, value, exclude_pks=()) -> bool:
-    return model._default_manager.filter(tenant_id=tenant_id, **{field: value}).exclude(pk__in=exclude_pks).exists()
-
-
-class TenantScopedForm(forms.ModelForm):
-    """A model form whose rows belong to one tenant; `tenant_unique` fields must be unique within it."""
-
-    tenant_unique: tuple[str, ...] = ()
-
-    def form_tenant_id(self) -> int | None:
-        if "tenant" in self.fields:
-            tenant = self.cleaned_data.get("tenant")
-            return tenant.pk if tenant else None
-        return self.instance.tenant_id
-
-    def clean(self):
-        cleaned = super().clean()
-        tenant_id = self.form_tenant_id()
-        if tenant_id is None or "tenant" in self.fields:
-            return cleaned  # with the tenant in the form, Django's unique-constraint check covers it
-        for name in self.tenant_unique:
-            value = cleaned.get(name)
-            excluded = [self.instance.pk] if self.instance.pk else []
-            if value and tenant_value_taken(self._meta.model, tenant_id, name, value, excluded):
-                label = self.fields[name].label or name
-                self.add_error(name, f"{label} “{value}” is already used in this tenant.")
-        return cleaned
-
-    def check_same_tenant(self, name: str) -> None:
-        """Reject a related row (category, price list, ...) that belongs to another tenant."""
-        related, tenant_id = self.cleaned_data.get(name), self.form_tenant_id()
-        if related is not None and tenant_id is not None and related.tenant_id != tenant_id:
-            self.add_error(name, f"“{related}” belongs to another tenant.")
+from core.admin import TenantScopedForm
 
 
 class AttributesMixin:

@@ -3,8 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from assistant.views import storefront_demo
 from config.health import healthz
+from demo.views import storefront_demo
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -17,10 +17,10 @@ def warm_up() -> None:
     from django.db import DatabaseError
 
     from assistant.providers import router
-    from knowledge import embedding
+    from knowledge import warmup
 
     try:  # a wrong model path stops the process here, with its message; a database still starting does not
-        embedding.warm_up(serving=True)
+        warmup.warm_up(serving=True)
     except DatabaseError as exc:
         logging.getLogger(__name__).warning("embedding warm-up skipped, the database is not ready: %s", exc)
     router.warm_up()

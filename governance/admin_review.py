@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyAdminMixin, ServiceAdminMixin, TenantLockedMixin
 from governance.audit import audit_record
 from governance.export import ExportTooLarge, records_export
 from governance.holds import PERMISSION as HOLD_PERMISSION
@@ -30,7 +31,6 @@ from governance.review import (
     reviewer_for_user,
     tenant_list_for_reviewer,
 )
-from knowledge.admin_mixins import ReadOnlyAdminMixin, ServiceAdminMixin, TenantLockedMixin
 
 
 def request_reviewer(request):

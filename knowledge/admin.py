@@ -7,8 +7,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.text import Truncator
 
-from knowledge.admin_forms import DocumentForm, EmbeddingSpaceForm, PolicyForm
-from knowledge.admin_mixins import (
+from core.admin import (
     IndexedAdminMixin,
     IndexStatusFilter,
     ReadOnlyAdminMixin,
@@ -16,6 +15,7 @@ from knowledge.admin_mixins import (
     TenantLockedMixin,
     form_values,
 )
+from knowledge.admin_forms import DocumentForm, EmbeddingSpaceForm, PolicyForm
 from knowledge.models import (
     Chunk,
     ChunkEmbedding,

@@ -1,4 +1,4 @@
-"""Storefront read API for policies and documents: thin views over `knowledge.selectors_content`."""
+"""Storefront read API for policies and documents: thin views over `knowledge.selectors`."""
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -6,9 +6,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.api import StorefrontPagination, not_found, paginated_response, sees_inactive
+from core.api import StorefrontPagination, not_found, paginated_response, sees_inactive
 from knowledge.models import Document, Policy
-from knowledge.selectors_content import (
+from knowledge.selectors import (
     DocumentFilter,
     PolicyFilter,
     document_get,

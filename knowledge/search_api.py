@@ -5,7 +5,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.models import LOCALE_CHOICES, ComplianceCategory
+from catalog.models import ComplianceCategory
+from core.tenancy import LOCALE_CHOICES
 from knowledge.retrieval.search import PRICE_BANDS, search
 
 QUERY_MAX = 500  # a search box, not a document: longer input is a 400, never silently cut

@@ -15,7 +15,8 @@ def _clean_test_redis():
 @pytest.fixture(autouse=True)
 def _fresh_rate_counters():
     """Rate-plan counters live in Redis by tenant id; a flushed database may hand a later test the same id."""
-    from governance.ratelimit import KEY_PREFIX, redis_client
+    from core.redis import redis_client
+    from governance.ratelimit import KEY_PREFIX
 
     client = redis_client()
     keys = list(client.scan_iter(f"{KEY_PREFIX}*", count=1_000))

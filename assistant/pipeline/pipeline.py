@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+from assistant.pipeline import answer_cache
 from assistant.pipeline.capabilities import capability_config
 from assistant.pipeline.guardrails import InputGuardrail
 from assistant.pipeline.presenters import citation_payload, final_payload
@@ -24,8 +25,7 @@ from assistant.pipeline.synthesis import RouterSynthesizer
 from assistant.pipeline.types import Ask, Draft, Guarded, Prompt, Retrieved, Turn, Verified
 from assistant.pipeline.verification import CatalogVerifier
 from assistant.providers.base import Route
-from assistant.services import answer_cache
-from governance.authentication import Caller
+from core.tenancy import Caller
 from governance.models import AnswerRecord, Verdict
 
 HISTORY_TURNS = 3  # earlier exchanges of a conversation loaded when the client sends only its id
@@ -90,7 +90,7 @@ class AssistantPipeline:
             run.retrieved = self.reranker.run(retrieved)
         with run.step("prompt"):
             run.prompt = assembler.run(caller, guarded, run.retrieved)
-        run.route = self.synthesizer.route(guarded, run.retrieved, caller.tenant.pk)  # settings only, no I/O
+        run.route = self.synthesizer.route(guarded, run.retrieved, caller.tenant_id)  # settings only, no I/O
         with run.step("cache"):
             run.cache_key = answer_cache.answer_cache_key(
                 caller=caller,
@@ -136,7 +136,7 @@ class AssistantPipeline:
         draft = run.cached
         if draft is None:
             with run.step("synthesize"):
-                draft = self.synthesizer.run(run.route, run.prompt, caller.tenant.pk)
+                draft = self.synthesizer.run(run.route, run.prompt, caller.tenant_id)
         with run.step("verify"):
             verified = self._verify(run, draft.text)
         return Answer(self._finish(run, draft, verified), verified, run.retrieved)
@@ -158,7 +158,7 @@ class AssistantPipeline:
             yield from self._close(run, None, verified)
             return
         if run.prompt.request.json_schema is not None:  # JSON is checked whole, then sent
-            draft = run.cached or self.synthesizer.run(run.route, run.prompt, caller.tenant.pk)
+            draft = run.cached or self.synthesizer.run(run.route, run.prompt, caller.tenant_id)
             with run.step("verify"):
                 verified = self._verify(run, draft.text)
             yield from _tokens(_json_text(verified))
@@ -169,7 +169,7 @@ class AssistantPipeline:
     def _stream_sentences(self, run: _Run) -> Iterator[tuple[str, dict]]:
         checker = self.verifier.start(run.caller, run.prompt, run.guarded.locale)
         splitter = SentenceSplitter()
-        streamed = None if run.cached else self.synthesizer.stream(run.route, run.prompt, run.caller.tenant.pk)
+        streamed = None if run.cached else self.synthesizer.stream(run.route, run.prompt, run.caller.tenant_id)
         began = time.perf_counter()
         for delta in _words(run.cached.text) if run.cached else streamed:
             for sentence in splitter.feed(delta):
@@ -211,7 +211,7 @@ def _with_history(caller: Caller, ask: Ask) -> Ask:
     if ask.history:
         return ask
     earlier = (
-        AnswerRecord.objects.filter(tenant=caller.tenant, conversation_id=ask.conversation_id)
+        AnswerRecord.objects.filter(tenant_id=caller.tenant_id, conversation_id=ask.conversation_id)
         .order_by("-created_at")
         .values_list("question", "answer")[:HISTORY_TURNS]
     )

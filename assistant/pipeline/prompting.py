@@ -8,7 +8,8 @@ from assistant.pipeline.types import Guarded, Prompt, Retrieved
 from assistant.providers.base import PromptPassage, ProviderRequest
 from assistant.selectors import SkuFact, catalog_facts, price_list_names
 from assistant.services.templates import prompt_template_current
-from governance.authentication import Caller
+from catalog.selectors import customer_group_name
+from core.tenancy import Caller
 from knowledge.models import SourceKind
 
 FACT_SKUS_PER_PRODUCT = 6  # a product passage lists at most this many SKUs' prices (the demo's variant cap)
@@ -56,13 +57,12 @@ class PromptAssembler:
             passages.append(PromptPassage(number, chunk.citation_id, chunk.title, text))
         listing = "\n\n".join(f"[{p.number}] {p.title} ({p.citation_id})\n{p.text}" for p in passages)
         history = "\n".join(f"{t.role}: {t.content}" for t in guarded.ask.history) or "(none)"
-        group = caller.customer_group
         values = dict(
             question=guarded.question,
             history=history,
             passages=listing or "(no passages)",
             locale=guarded.locale,
-            customer_group=group.name if group else "retail",
+            customer_group=customer_group_name(caller=caller),
             price_list=price_list_names(caller=caller),
         )
         request = ProviderRequest(

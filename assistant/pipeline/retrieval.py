@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from assistant import selectors
 from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
 from assistant.text import content_terms
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import SourceKind
 from knowledge.retrieval.search import search
 from knowledge.search_api import MAX_PAGE_SIZE, QUERY_MAX

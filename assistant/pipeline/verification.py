@@ -15,7 +15,7 @@ from assistant.pipeline.sentences import split_sentences
 from assistant.pipeline.types import Citation, Claim, Prompt, Verified
 from assistant.selectors import SkuFact, catalog_facts
 from assistant.text import CITATION_RE, cited_numbers, content_terms, normalize_space, strip_citations
-from governance.authentication import Caller
+from core.tenancy import Caller
 from governance.models import Verdict
 from knowledge.models import Chunk, SourceKind
 

@@ -19,12 +19,13 @@ from decimal import Decimal
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk
 from knowledge.retrieval.fusion import reciprocal_rank_fusion
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
 from knowledge.retrieval.rerank import Candidate, freshness, rerankers_for
+from knowledge.retrieval.vector import chunk_search_vector_ids, query_vector
 from knowledge.retrieval.visibility import (
     PRICED,
     SKU_SCOPE,
@@ -33,7 +34,7 @@ from knowledge.retrieval.visibility import (
     visibility_for,
     with_category_chunks,
 )
-from knowledge.selectors import chunk_search_vector_ids, query_vector, ranking_for
+from knowledge.selectors import ranking_for
 from knowledge.services.spaces import active_space, space_label
 
 VECTOR_K, KEYWORD_K, FUZZY_K = 100, 100, 50  # fused pool of at most 250 candidates: enough for 5 pages of 50
@@ -80,7 +81,7 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
     `params` is validated input: q, and optionally locale, category, in_stock (bool), price_min, price_max,
     compliance_category, page (from 1) and page_size. Without `rerank`, the fused order is kept.
     """
-    query, tenant_id = params["q"], caller.tenant.pk
+    query, tenant_id = params["q"], caller.tenant_id
     visibility = visibility_for(caller, params)
     ranking, space = ranking_for(tenant_id=tenant_id), active_space()
     vector, keyword, fuzzy, rows = _legs(tenant_id, query, space, visibility)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from django.db import connection
 
 from catalog.selectors import category_entitled_ids, category_subtree_ids_by_slug, price_lists_for
-from governance.authentication import Caller
+from core.tenancy import Caller
 
 PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance_category")
 # A category subtree with at most this many products is searched exactly by the vector and keyword legs:
@@ -106,7 +106,7 @@ def has_product_filter(filters: Mapping) -> bool:
 
 def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
     """Build the caller's visibility for validated filters (locale, category, in_stock, price_*, compliance)."""
-    tenant_id = caller.tenant.pk
+    tenant_id = caller.tenant_id
     params: dict = {"v_tenant": tenant_id}
     product = ["p.tenant_id = %(v_tenant)s", "p.is_active"]
     entitled = category_entitled_ids(caller=caller)

@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from governance.pii import Kind, pii_find
+from core.pii import Kind, pii_find
 from tests.governance.pii_corpus import clean_corpus, planted_corpus
 
 RECALL_FLOOR = 0.95  # per kind; the corpus measures 1.0 for each today (README → PII)

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
-from assistant.pipeline.redaction import StreamRestorer
 from assistant.providers import router
+from assistant.providers.redaction import StreamRestorer
 from governance.checks import pii_vault_key_check
 from governance.models import AnswerRecord, AuditEvent, PiiToken
 from governance.vault import TOKEN_RE, pii_detokenize, pii_tokenize, vault_keys

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk, KeywordPack, PackedPostings
 from knowledge.retrieval import keyword, packed
 from knowledge.retrieval import visibility as visibility_module
@@ -60,7 +60,7 @@ def _category_filter(tenant, chunks, slug):
     (None, None) without one."""
     if slug is None:
         return None, None
-    visibility = visibility_for(Caller(tenant, None), {"category": slug})
+    visibility = visibility_for(Caller.of(tenant), {"category": slug})
     assert visibility.small_category
     return visibility, {c.pk for c in chunks if c.product.category.slug == slug}
 

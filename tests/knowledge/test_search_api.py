@@ -9,7 +9,7 @@ import pytest
 from hypothesis import strategies as st
 
 from catalog import services as catalog_services
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk
 from knowledge.retrieval.search import candidate_rows, highlight, price_band
 from knowledge.retrieval.visibility import visibility_for
@@ -253,7 +253,7 @@ def test_highlight__marks_query_words_and_escapes_the_rest():
 @pytest.mark.parametrize("group", [False, True])
 def test_search__candidate_features_are_one_query_whatever_the_filters(shop, django_assert_num_queries, group):
     b2b = shop.tenant.customer_groups.get(code="b2b") if group else None
-    caller = Caller(tenant=shop.tenant, customer_group=b2b)
+    caller = Caller.of(shop.tenant, b2b)
     ids = list(Chunk.objects.filter(tenant=shop.tenant).values_list("pk", flat=True))
     filters = {
         "category": "audio",
@@ -334,7 +334,7 @@ def test_search__with_committed_rows_the_vector_leg_keeps_a_connection_of_its_ow
         return hits
 
     monkeypatch.setattr(search_module, "_on_own_connection", recording)
-    results = [search_module.search(Caller(tenant, None), {"q": "headphones", "page_size": 10}) for _ in range(3)]
+    results = [search_module.search(Caller.of(tenant), {"q": "headphones", "page_size": 10}) for _ in range(3)]
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [sorted(set(pids))])
@@ -358,7 +358,7 @@ def test_search__the_vector_leg_runs_on_the_requests_connection_while_other_sear
 
     def vector_statements():
         with CaptureQueriesContext(connection) as captured:
-            result = search(Caller(tenant, None), {"q": "headphones", "page_size": 10})
+            result = search(Caller.of(tenant), {"q": "headphones", "page_size": 10})
         assert result.hits and result.hits[0].legs["vector"] is not None
         return [q for q in captured.captured_queries if "knowledge_chunkembedding" in q["sql"]]
 

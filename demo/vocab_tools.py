@@ -2,8 +2,8 @@
 
 from random import Random
 
-from catalog.demo.products import Axis, CategoryDef
-from catalog.demo.vocab_home import BATTERIES, always
+from demo.products import Axis, CategoryDef
+from demo.vocab_home import BATTERIES, always
 
 HAZARDOUS = "hazardous"
 BATTERY_AH = Axis("battery_ah", (2.0, 4.0, 5.0, 8.0), 0.18, pick=3)  # the same packs fit every 18 V tool

@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.demo import vocab_home, vocab_tools
-from catalog.demo.products import CategoryDef
+from demo import vocab_home, vocab_tools
+from demo.products import CategoryDef
 
 GBP_PER_EUR = Decimal("0.85")  # a round demo exchange rate; real lists are repriced, not converted
 

@@ -10,9 +10,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from catalog import services as catalog_services
-from catalog.demo import bulk, content
-from catalog.demo.products import products_generate
-from catalog.demo.tenants import TENANTS, TenantSpec
 from catalog.models import (
     SKU,
     Category,
@@ -25,6 +22,9 @@ from catalog.models import (
     Tenant,
     Warehouse,
 )
+from demo import bulk, content
+from demo.products import products_generate
+from demo.tenants import TENANTS, TenantSpec
 from governance.models import ApiKey, hash_key
 from knowledge.models import Document, DocumentFormat, DocumentKind, Policy, PolicyVersion
 

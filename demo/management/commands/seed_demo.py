@@ -5,7 +5,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from catalog.demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, demo_seed
+from demo.seed import ADMIN_PASSWORD, ADMIN_USERNAME, demo_seed
 
 
 class _ProgressStream:

@@ -3,10 +3,10 @@
 import re
 from dataclasses import dataclass
 
-from catalog.demo import manuals_home, manuals_tools
-from catalog.demo.pdf import pdf_from_markdown
-from catalog.demo.products import ProductDraft, fmt
-from catalog.demo.tenants import TenantSpec
+from demo import manuals_home, manuals_tools
+from demo.pdf import pdf_from_markdown
+from demo.products import ProductDraft, fmt
+from demo.tenants import TenantSpec
 
 MANUALS = {"en": {**manuals_home.MANUALS_EN, **manuals_tools.MANUALS_EN},
            "de": {**manuals_home.MANUALS_DE, **manuals_tools.MANUALS_DE}}  # fmt: skip

@@ -1,12 +1,12 @@
 """Write a tenant's policies, documents and reviews through the knowledge services (versioned, indexed)."""
 
-from catalog.demo.bulk import Progress, no_progress
-from catalog.demo.documents import documents_generate
-from catalog.demo.policies import policies_generate
-from catalog.demo.products import ProductDraft
-from catalog.demo.reviews import reviews_generate
-from catalog.demo.tenants import TenantSpec
 from catalog.models import Product, Tenant
+from demo.bulk import Progress, no_progress
+from demo.documents import documents_generate
+from demo.policies import policies_generate
+from demo.products import ProductDraft
+from demo.reviews import reviews_generate
+from demo.tenants import TenantSpec
 from knowledge.models import DocumentFormat, DocumentKind
 from knowledge.services.documents import document_create
 from knowledge.services.policies import policy_create, policy_update

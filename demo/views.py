@@ -3,7 +3,7 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog.demo.tenants import TENANTS
+from demo.tenants import TENANTS
 from governance.models import ApiKey
 
 

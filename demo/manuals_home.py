@@ -1,7 +1,7 @@
 """Manual sections for the home and electronics categories: markdown formatted with a product's attributes.
 
 Each template is formatted with the product's and its first SKU's attributes plus {brand}, {title} and
-{name}; the specification table, safety and disposal sections are added by `catalog.demo.documents`.
+{name}; the specification table, safety and disposal sections are added by `demo.documents`.
 """
 
 MANUALS_EN = {

@@ -1,18 +1,19 @@
-"""Admin building blocks shared by every app: the index-status column and filter, re-index, saves via services.
+"""Admin building blocks shared by every app: the index-status column and filter, re-index, saves via services,
+and model forms scoped to one tenant.
 
 The admin never calls `save()` on an indexable row: services mark the change and schedule indexing on commit.
 """
 
 from collections.abc import Callable
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import F
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from knowledge.indexable import PENDING
-from knowledge.services.indexing import index_enqueue
+from core.indexable import PENDING, index_enqueue
 
 BADGE_COLOURS = {"fresh": "#2e7d32", "pending": "#b26a00", "failed": "#c62828"}
 BADGE_STYLE = "color:#fff;background:{};padding:1px 7px;border-radius:9px;white-space:nowrap;font-size:11px"
@@ -52,7 +53,7 @@ class IndexStatusFilter(admin.SimpleListFilter):
 class IndexedAdminMixin:
     """The index-status badge and the "Re-index selected" action for an indexable source's admin."""
 
-    index_kind: str = ""  # a knowledge.models.SourceKind
+    index_kind: str = ""  # a core.indexable.SourceKind
 
     @admin.display(description="index")
     def index_status_badge(self, obj):
@@ -165,3 +166,44 @@ class TenantLockedMixin:
     def get_readonly_fields(self, request, obj=None):
         fields = tuple(super().get_readonly_fields(request, obj))
         return (*fields, "tenant") if obj is not None else fields
+
+
+# Forms ---------------------------------------------------------------------------------------------------------
+# A row's tenant is read-only once it exists (and a SKU's comes from its product), so Django's own per-tenant
+# unique checks never run on those forms; without these checks the service's `full_clean` or the database
+# constraint would turn a duplicate into a server error instead of a form error.
+
+
+def tenant_value_taken(model, tenant_id: int, field: str, value, exclude_pks=()) -> bool:
+    return model._default_manager.filter(tenant_id=tenant_id, **{field: value}).exclude(pk__in=exclude_pks).exists()
+
+
+class TenantScopedForm(forms.ModelForm):
+    """A model form whose rows belong to one tenant; `tenant_unique` fields must be unique within it."""
+
+    tenant_unique: tuple[str, ...] = ()
+
+    def form_tenant_id(self) -> int | None:
+        if "tenant" in self.fields:
+            tenant = self.cleaned_data.get("tenant")
+            return tenant.pk if tenant else None
+        return self.instance.tenant_id
+
+    def clean(self):
+        cleaned = super().clean()
+        tenant_id = self.form_tenant_id()
+        if tenant_id is None or "tenant" in self.fields:
+            return cleaned  # with the tenant in the form, Django's unique-constraint check covers it
+        for name in self.tenant_unique:
+            value = cleaned.get(name)
+            excluded = [self.instance.pk] if self.instance.pk else []
+            if value and tenant_value_taken(self._meta.model, tenant_id, name, value, excluded):
+                label = self.fields[name].label or name
+                self.add_error(name, f"{label} “{value}” is already used in this tenant.")
+        return cleaned
+
+    def check_same_tenant(self, name: str) -> None:
+        """Reject a related row (category, price list, ...) that belongs to another tenant."""
+        related, tenant_id = self.cleaned_data.get(name), self.form_tenant_id()
+        if related is not None and tenant_id is not None and related.tenant_id != tenant_id:
+            self.add_error(name, f"“{related}” belongs to another tenant.")

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from catalog.demo.policies import Terms
-
+from demo.terms import Terms
 
 RETURNS = """# Rückgabe und Erstattung (Deutschland)
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from catalog.demo.policies import Terms
+from demo.terms import Terms
 
 REGION_NAMES = {"EU": "European Union", "UK": "United Kingdom", "US": "United States"}
 

@@ -2,7 +2,7 @@
 
 from random import Random
 
-from catalog.demo.products import Axis, CategoryDef
+from demo.products import Axis, CategoryDef
 
 BATTERIES = "contains_batteries"
 AGE_RESTRICTED = "age_restricted"

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from random import Random
 
-from catalog.demo.products import DEMO_SEED, ProductDraft, fmt
+from demo.products import DEMO_SEED, ProductDraft, fmt
 
 REVIEWS_PER_PRODUCT = 0.3  # about a third of products have a review at any time: a few hundred in total
 REVIEWS_MIN = 12  # per tenant, so a small test scale still has reviews of every rating

@@ -6,9 +6,6 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from pypdf import PdfReader
 
-from catalog.demo.policies import KINDS, REGIONS
-from catalog.demo.seed import DEMO_SLUGS, demo_counts, demo_generate
-from catalog.demo.tenants import TENANTS
 from catalog.models import (
     SKU,
     TITLE_MAX,
@@ -23,6 +20,9 @@ from catalog.models import (
     Tenant,
     sku_code_validator,
 )
+from demo.policies import KINDS, REGIONS
+from demo.seed import DEMO_SLUGS, demo_counts, demo_generate
+from demo.tenants import TENANTS
 from governance.models import ApiKey, hash_key
 from knowledge.chunking import chunk_text
 from knowledge.models import Document, Policy

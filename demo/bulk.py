@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from catalog.demo.products import CENT, ProductDraft
-from catalog.demo.tenants import PriceListSpec
 from catalog.models import SKU, Category, Price, PriceList, Product, ProductTranslation, StockLevel, Tenant, Warehouse
-from knowledge.models import SourceKind
-from knowledge.services.indexing import index_mark_changed, index_schedule
+from core.indexable import SourceKind, index_mark_changed, index_schedule
+from demo.products import CENT, ProductDraft
+from demo.tenants import PriceListSpec
 
 BULK_BATCH = 500  # rows per INSERT: large enough to amortise round trips, small enough for tidy progress steps
 

@@ -105,7 +105,7 @@ def pdf_build(pages: list[bytes], title: str) -> bytes:
         b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(pages)),
         font % b"Helvetica",
         font % b"Helvetica-Bold",
-        b"<< /Title %s /Producer (catalog.demo.pdf) >>" % _text_string(title),
+        b"<< /Title %s /Producer (demo.pdf) >>" % _text_string(title),
     ]
     for i, content in enumerate(pages):
         objects.append(
