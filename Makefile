@@ -1,8 +1,9 @@
-# `make run` sets up everything on a fresh clone and starts the demo stack; `make test` runs the suite.
+# `make run` sets up everything on a fresh clone and starts the demo stack; `make test` runs the suite;
+# `make test-fast` runs the tests that need no worker and no model (the inner loop).
 PY := .venv/bin/python
 STAMP := .venv/.installed-$(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 
-.PHONY: run test lint format bench clean-data
+.PHONY: run test test-fast lint format bench clean-data
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv .venv
@@ -16,8 +17,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not worker and not model"
+
 lint: $(STAMP)
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 format: $(STAMP)
 	.venv/bin/ruff format . && .venv/bin/ruff check --fix .

@@ -128,6 +128,7 @@ def test_seed_demo__ingests_the_pdf_manual_with_its_extracted_text(seeded):
     assert document.product.skus.first().code in document.body
 
 
+@pytest.mark.model  # counts chunk tokens with the model's tokenizer
 def test_seed_demo__publishes_every_policy_kind_per_region_with_history(seeded):
     for tenant in Tenant.objects.filter(slug__in=DEMO_SLUGS):
         policies = Policy.objects.filter(tenant=tenant).select_related("current_version")
