@@ -212,6 +212,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     from knowledge.retrieval import search as search_module
     from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
     from knowledge.retrieval.keyword import chunk_search_keyword_ids
+    from knowledge.retrieval.request import SearchRequest
     from knowledge.retrieval.search import candidate_rows, search
     from knowledge.retrieval.vector import chunk_search_vector_by
     from knowledge.retrieval.visibility import visibility_for
@@ -236,7 +237,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
         caller = callers[key]
         query = InputGuardrail().run(Ask("chat", question)).question
         params = {"q": query, "page": 1, "page_size": 8}
-        visibility = timed("visibility", visibility_for, caller, params)
+        visibility = timed("visibility", visibility_for, caller)
         vector = timed("encode", encode_query, path, query[: search_module.QUERY_EMBED_CHARS])  # as search() does
         legs = {"tenant_id": caller.tenant_id, "visibility": visibility}
         timed("vector_leg", chunk_search_vector_by, vector=vector, k=search_module.VECTOR_K, locale=None,
@@ -244,7 +245,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
         keyword = timed("keyword_leg", chunk_search_keyword_ids, query=query, k=search_module.KEYWORD_K, **legs)
         timed("fuzzy_leg", chunk_search_fuzzy_ids, query=query, k=search_module.FUZZY_K, **legs)
         timed("candidate_rows", candidate_rows, visibility, [cid for cid, _ in keyword])
-        timed("search_total", search, caller, params)
+        timed("search_total", search, SearchRequest(caller=caller, query=query, size=params["page_size"]))
     out = {}
     for name, values in timings.items():
         out[f"retrieval.{name}.mean_ms"] = round(statistics.fmean(values), 1)

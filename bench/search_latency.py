@@ -620,7 +620,7 @@ def profile(args, size: str, products: int) -> None:
     from core.tenancy import Caller
     from knowledge.retrieval import search as search_module
     from knowledge.retrieval import vector as selectors
-    from knowledge.search_api import SearchApi
+    from knowledge.search_api import SearchApi, search_request
 
     caller = Caller.of(Tenant.objects.get(slug=MAIN_TENANT))
     encode, encode_ms = selectors.encode_query, []
@@ -648,14 +648,14 @@ def profile(args, size: str, products: int) -> None:
             planned = planned_queries(products, args.profile, args.seed, filtered=name == "filtered")
             totals, kinds, slowest, history = [], {}, {}, []
             for _, path in planned[:3]:  # warm the model and the caches
-                search_module.search(caller, _validated(SearchApi, path))
+                search_module.search(search_request(caller, _validated(SearchApi, path)))
             encode_ms.clear()
             with connection.execute_wrapper(wrapper):
                 for _, path in planned:
                     statements.clear()
                     start = time.perf_counter()
                     with transaction.atomic():  # the legs share this connection, so every statement is seen
-                        search_module.search(caller, _validated(SearchApi, path))
+                        search_module.search(search_request(caller, _validated(SearchApi, path)))
                     totals.append((time.perf_counter() - start) * 1000)
                     per_kind = {}
                     for i, (kind, ms, sql, params) in enumerate(statements):

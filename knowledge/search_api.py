@@ -6,11 +6,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import ComplianceCategory
-from core.tenancy import LOCALE_CHOICES
+from core.tenancy import LOCALE_CHOICES, Caller
+from knowledge.retrieval.request import PAGE_SIZE, SearchFilters, SearchRequest
 from knowledge.retrieval.search import PRICE_BANDS, search
 
 QUERY_MAX = 500  # a search box, not a document: longer input is a 400, never silently cut
-PAGE_SIZE, MAX_PAGE_SIZE = 10, 50  # the fused pool holds up to 250 candidates: 5 full pages at the maximum
+MAX_PAGE_SIZE = 50  # the fused pool holds up to 250 candidates: 5 full pages at the maximum
 MAX_PAGE = 1_000  # far beyond the pool; bounds the integer a client can send
 
 
@@ -31,6 +32,23 @@ class SearchFiltersSerializer(serializers.Serializer):
         if low is not None and high is not None and low > high:
             raise serializers.ValidationError({"price_max": "Must be at least price_min."})
         return attrs
+
+
+def search_filters(data: dict) -> SearchFilters:
+    """Return the product filters of validated input (the search API's, or the assistant's search)."""
+    return SearchFilters(**{name: data[name] for name in SearchFilters.names() if data.get(name) is not None})
+
+
+def search_request(caller: Caller, data: dict) -> SearchRequest:
+    """Build the typed request from the search API's validated input."""
+    return SearchRequest(
+        caller=caller,
+        query=data["q"],
+        filters=search_filters(data),
+        locale=data.get("locale"),
+        page=data.get("page") or 1,
+        size=data["page_size"],
+    )
 
 
 class SearchApi(APIView):
@@ -104,4 +122,4 @@ class SearchApi(APIView):
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        return Response(self.OutputSerializer(search(request.caller, params.validated_data)).data)
+        return Response(self.OutputSerializer(search(search_request(request.caller, params.validated_data))).data)

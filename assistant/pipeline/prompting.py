@@ -2,9 +2,10 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 
 from assistant.pipeline.screening import passage_screen
-from assistant.pipeline.types import Guarded, Prompt, Retrieved
+from assistant.pipeline.types import Ask, Guarded, Prompt, Retrieved
 from assistant.providers.base import PromptPassage, ProviderRequest
 from assistant.selectors import SkuFact, catalog_facts, price_list_names
 from assistant.services.templates import prompt_template_current
@@ -33,12 +34,15 @@ def fact_line(fact: SkuFact, locale: str) -> str:
 class PromptAssembler:
     """Number the passages, append live prices and stock to catalog passages, fill the template."""
 
-    def __init__(self, capability: str, json_schema: dict | None = None, max_tokens: int = 512):
+    def __init__(self, capability: str, json_schema: dict | Callable[[Ask], dict] | None = None, max_tokens: int = 512):
         self.capability = capability
-        self.json_schema = json_schema
+        self.json_schema = json_schema  # the JSON the draft must match, or a function of the request giving it
         self.max_tokens = max_tokens
 
-    def run(self, caller: Caller, guarded: Guarded, retrieved: Retrieved) -> Prompt:
+    def schema_for(self, ask: Ask) -> dict | None:
+        return self.json_schema(ask) if callable(self.json_schema) else self.json_schema
+
+    def run(self, *, caller: Caller, guarded: Guarded, retrieved: Retrieved) -> Prompt:
         version = prompt_template_current(self.capability)
         chunks = [p.chunk for p in retrieved.passages]
         facts = catalog_facts(
@@ -71,7 +75,7 @@ class PromptAssembler:
             prompt=version.body.format(**values),
             question=guarded.question,
             passages=tuple(passages),
-            json_schema=self.json_schema,
+            json_schema=self.schema_for(guarded.ask),
             max_tokens=self.max_tokens,
             locale=guarded.locale,
         )

@@ -25,9 +25,9 @@ def cost_estimate(draft: Draft) -> Decimal:
 class AnswerRecorder:
     def run(
         self,
+        *,
         caller: Caller,
         guarded: Guarded,
-        *,
         retrieved: Retrieved | None,
         prompt: Prompt | None,
         draft: Draft | None,

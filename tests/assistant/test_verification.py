@@ -3,6 +3,7 @@
 import pytest
 
 from assistant.pipeline.prompting import PromptAssembler
+from assistant.pipeline.roles import verify_all
 from assistant.pipeline.sentences import SentenceSplitter, split_sentences
 from assistant.pipeline.types import Ask, Guarded, Passage, Retrieved
 from assistant.pipeline.verification import CatalogVerifier
@@ -22,12 +23,12 @@ def _prompt(shop, *keys, group=None):
     caller = Caller.of(shop.tenant, group)
     guarded = Guarded(Ask("chat", "q"), "q", "en", "low")
     retrieved = Retrieved(tuple(Passage(c, 1.0) for c in chunks), 1.0)
-    return caller, PromptAssembler("chat").run(caller, guarded, retrieved)
+    return caller, guarded, PromptAssembler("chat").run(caller=caller, guarded=guarded, retrieved=retrieved)
 
 
 def _verify(shop, draft, *keys, group=None):
-    caller, prompt = _prompt(shop, *keys, group=group)
-    return CatalogVerifier().run(caller, prompt, "en", draft)
+    caller, guarded, prompt = _prompt(shop, *keys, group=group)
+    return verify_all(CatalogVerifier().run(caller=caller, guarded=guarded, prompt=prompt, draft=[draft]))
 
 
 def test_verifier__keeps_cited_supported_sentences_and_renumbers_citations(shop):

@@ -6,6 +6,7 @@ from catalog import services as catalog_services
 from core.tenancy import Caller
 from knowledge.models import Chunk, ChunkEmbedding, EmbeddingSpace
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.request import SearchFilters
 from knowledge.retrieval.vector import chunk_search_vector
 from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.documents import document_create, document_update
@@ -183,6 +184,6 @@ def test_sources_index__a_document_moved_to_another_product_is_filed_under_it(ac
     assert set(live.values_list("pk", flat=True)) == before
     assert {(c.product_id, c.category_id) for c in live} == {(kettle.pk, kettles.pk)}
     for slug, found in (("drills", set()), ("kettles", before)):  # a category filter follows the move
-        visibility = visibility_for(Caller.of(tenant), {"category": slug})
+        visibility = visibility_for(Caller.of(tenant), SearchFilters(category=slug))
         hits = chunk_search_keyword_ids(tenant_id=tenant.pk, query="charge battery", k=10, visibility=visibility)
         assert {cid for cid, _ in hits} & before == found
