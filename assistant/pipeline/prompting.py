@@ -4,12 +4,12 @@ import hashlib
 import json
 from collections.abc import Callable
 
-from assistant.pipeline.screening import passage_screen
 from assistant.pipeline.types import Ask, Guarded, Prompt, Retrieved
 from assistant.providers.base import PromptPassage, ProviderRequest
 from assistant.selectors import SkuFact, catalog_facts, price_list_names
 from assistant.services.templates import prompt_template_current
 from catalog.selectors import customer_group_name
+from core.injection import passage_screen
 from core.tenancy import Caller
 from knowledge.models import SourceKind
 

@@ -1,4 +1,4 @@
-from assistant.pipeline.screening import passage_screen
+from core.injection import passage_screen
 
 
 def test_passage_screen__drops_hidden_text_and_sentences_addressed_to_the_assistant():

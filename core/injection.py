@@ -1,15 +1,23 @@
-"""Screen retrieved passages before any provider reads them: passages are data, never instructions.
+"""Prompt-injection screens: the patterns a question is refused for, and the passage screen.
 
-Documents and reviews come from editors and customers. Hidden text (HTML comments, `display:none`
-elements, zero-width characters) is removed, and every sentence that reads as an instruction to the
-assistant (the input guardrail's injection patterns and a few more that only make sense in a passage)
-is dropped, so a planted "ignore previous instructions" can neither be quoted nor obeyed.
+Passages are data, never instructions. Documents and reviews come from editors and customers: hidden text
+(HTML comments, `display:none` elements, zero-width characters) is removed, and every sentence that reads as
+an instruction to the assistant (the question patterns and a few more that only make sense in a passage) is
+dropped, so a planted "ignore previous instructions" can neither be quoted nor obeyed.
 """
 
 import re
 import unicodedata
 
-from assistant.pipeline.guardrails import INJECTION_PATTERNS
+# A question that matches one of these tries to change the assistant's instructions (refused).
+INJECTION_PATTERNS = (
+    r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier|all)\b.{0,20}\b(instructions?|rules|prompts?)",
+    r"\b(system prompt|developer message|jailbreak|do anything now|DAN mode)\b",
+    r"\byou are now\b.{0,60}\b(assistant|ai|model|bot|unfiltered|unrestricted)\b",
+    r"\b(reveal|print|show|repeat)\b.{0,30}\b(your|the)\b.{0,20}\b(instructions|prompt|rules)\b",
+    r"</?(system|assistant|instructions?)>",
+    r"\bignoriere\b.{0,40}\b(anweisungen|regeln)\b",
+)
 
 HIDDEN = (
     re.compile(r"<!--.*?-->", re.DOTALL),
