@@ -11,7 +11,7 @@ from knowledge.query_encoder import encode_query
 from knowledge.retrieval.visibility import Visibility
 from knowledge.services.spaces import active_space
 
-EF_SEARCH = 100  # candidate list per HNSW probe: recall@10 >= 0.98 against exact search on 384-d MiniLM
+EF_SEARCH = 100  # candidate list per HNSW probe: near-exact recall@10 on 384-d MiniLM (evaluate_retrieval)
 MAX_K = 200
 
 
@@ -76,8 +76,8 @@ def chunk_search_vector_by(
 # A category filter whose subtree is small (visibility.EXACT_CATEGORY_MAX_PRODUCTS) is searched exactly:
 # the distance to each of their chunks (a few thousand), nearest first, checked for the rest of the
 # visibility until k pass. The embeddings are read along the chunks' sorted ids, one walk of the index
-# rather than a descent per chunk. Exact, and at 1M SKUs (bench/search_latency.py's filtered queries,
-# leaves of 1.3k-5.8k products) p50 39 / p95 76 ms against 127 / 399 ms for the iterative HNSW scan.
+# rather than a descent per chunk. Exact, and faster than the iterative HNSW scan for such categories
+# (bench/search_latency.py's filtered queries).
 # `{where}` is checked per row in distance order (the LATERAL join, kept apart by its LIMIT 1, keeps the
 # order): stock and price sub-queries run for the nearest chunks only, until k have passed. Distances are
 # sorted outside the materialized CTE on purpose: an ORDER BY next to the embeddings lets the planner
@@ -132,7 +132,7 @@ def _nearest(
 
 def _exact_in_category(vector, k: int, space: EmbeddingSpace, visibility: Visibility) -> list[tuple[int, float]]:
     """The k nearest visible chunks of a small category, exactly: the nearest EXACT_PRESELECT x k are checked
-    first (a bounded sort, 2 ms instead of 10 for 18k distances); only if fewer than k of them are visible
+    first (a bounded sort, cheaper than sorting every distance); only if fewer than k of them are visible
     are the others sorted and checked, in the same statement (the distances are computed once)."""
     sql = _EXACT_IN_CATEGORY.format(
         dims=int(space.dimensions), where=visibility.chunk_sql, category_chunks=visibility.category_chunks_sql
