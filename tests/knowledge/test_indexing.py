@@ -1,6 +1,7 @@
 import time
 
 import pytest
+from django.db import transaction
 
 from catalog import services as catalog_services
 from core.tenancy import Caller
@@ -81,6 +82,24 @@ def test_sources_index__re_embeds_only_the_changed_passage(active_space):
     after = {c.anchor: c.pk for c in _live_chunks("doc", document.pk) if c.is_leaf}
     assert report.embedded == 1
     assert sum(1 for anchor, pk in after.items() if before.get(anchor) == pk) == len(after) - 1
+
+
+@in_transaction
+def test_sku_delete__removes_its_chunks_from_search_inside_the_deleting_transaction(active_space):
+    product = factories.product(title="Enamel dutch oven", description="Holds 5 litres.")
+    kept, deleted = factories.sku(product, code="OVEN-24"), factories.sku(product, code="OVEN-28")
+    sources_index("sku", [kept.pk, deleted.pk])
+    deleted_pk = deleted.pk
+
+    with transaction.atomic():  # the catalog announces the delete; knowledge retires the chunks right there
+        catalog_services.sku_delete(deleted)
+        retired_before_commit = not _live_chunks("sku", deleted_pk).exists()
+
+    assert retired_before_commit
+    assert _live_chunks("sku", kept.pk).exists()  # only the deleted SKU's chunks leave search
+    assert Chunk.objects.filter(source_kind="sku", source_id=deleted_pk).exists()  # citations still resolve
+    codes = {hit.chunk.source_key for hit in chunk_search_vector(tenant_id=product.tenant_id, query="OVEN-28", k=5)}
+    assert "OVEN-28" not in codes and "OVEN-24" in codes
 
 
 @in_transaction
