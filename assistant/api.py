@@ -22,7 +22,7 @@ from assistant.pipeline.presenters import answer_payload
 from assistant.pipeline.types import Ask, GuardrailRejected, TargetNotFound, Turn
 from core.tenancy import LOCALE_CHOICES
 from governance.models import Verdict
-from knowledge.search_api import SearchFiltersSerializer, search_filters
+from knowledge.api.search import SearchFiltersSerializer, search_filters
 
 HISTORY_MAX = 20  # turns a client may send; older ones add cost, not context
 EVENT_STREAM = "text/event-stream"

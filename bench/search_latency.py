@@ -618,9 +618,9 @@ def profile(args, size: str, products: int) -> None:
 
     from catalog.models import Tenant
     from core.tenancy import Caller
+    from knowledge.api.search import SearchApi, search_request
     from knowledge.retrieval import search as search_module
     from knowledge.retrieval import vector as selectors
-    from knowledge.search_api import SearchApi, search_request
 
     caller = Caller.of(Tenant.objects.get(slug=MAIN_TENANT))
     encode, encode_ms = selectors.encode_query, []

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from core.tenancy import Caller
-from knowledge.api import DocumentListApi, PolicyListApi
+from knowledge.api.content import DocumentListApi, PolicyListApi
 from knowledge.models import Policy
 from knowledge.selectors import document_list, policy_list
 from knowledge.services.policies import policy_update

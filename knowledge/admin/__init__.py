@@ -15,7 +15,7 @@ from core.admin import (
     TenantLockedMixin,
     form_values,
 )
-from knowledge.admin_forms import DocumentForm, EmbeddingSpaceForm, PolicyForm
+from knowledge.admin.forms import DocumentForm, EmbeddingSpaceForm, PolicyForm
 from knowledge.models import (
     Chunk,
     ChunkEmbedding,

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
-from catalog.admin_forms import TenantScopedForm
+from catalog.admin.forms import TenantScopedForm
 from knowledge.models import Document, DocumentFormat, EmbeddingSpace, Policy
 from knowledge.services.documents import document_text_from_upload
 

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from governance import admin_review  # noqa: F401 - registers the compliance admins (records, holds, audit)
+from governance.admin import review  # noqa: F401 - registers the compliance admins (records, holds, audit)
 from governance.models import ApiKey, Scope, default_scopes, hash_key
 
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from catalog import services
-from catalog.admin_forms import (
+from catalog.admin.forms import (
     CategoryForm,
     CustomerGroupForm,
     PriceInlineFormSet,
