@@ -33,6 +33,7 @@ from knowledge.selectors import ranking_for
 from knowledge.services import documents, policies, spaces
 from knowledge.services.keyword_packs import pack_status
 from knowledge.services.ranking import WEIGHT_FIELDS, ranking_profile_publish
+from knowledge.tasks import keyword_pack_build_task
 
 PREVIEW = 140  # characters of a version's body shown in the history table
 
@@ -318,8 +319,6 @@ class KeywordPackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Rebuild selected packs")
     def rebuild_selected(self, request, queryset):
-        from knowledge.tasks import keyword_pack_build_task
-
         packs = list(queryset.values_list("tenant_id", "locale"))
         for tenant_id, locale in packs:
             transaction.on_commit(lambda t=tenant_id, loc=locale: keyword_pack_build_task.delay(t, loc))
