@@ -40,7 +40,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS",
 
 
 # Apps and HTTP ----------------------------------------------------------------------------------------------
-# `demo` is development data and the storefront demo page: nothing in the product imports it.
+# `demo` is development data (`seed_demo`) and the storefront demo page: nothing in the product imports it, and
+# DJANGO_DEMO=0 leaves it out of a deployment.
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,8 +60,10 @@ INSTALLED_APPS = [
     "knowledge",
     "assistant",
     "governance",
-    "demo",
 ]
+DEMO = env_bool("DJANGO_DEMO", True)
+if DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
