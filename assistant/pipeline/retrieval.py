@@ -8,9 +8,8 @@ from assistant import selectors
 from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
 from assistant.text import content_terms
 from core.tenancy import Caller
-from knowledge.api.search import MAX_PAGE_SIZE, QUERY_MAX
 from knowledge.models import SourceKind
-from knowledge.retrieval.request import SearchRequest
+from knowledge.retrieval.request import MAX_PAGE_SIZE, QUERY_MAX, SearchRequest
 from knowledge.retrieval.search import search
 from knowledge.services.spaces import active_space, space_label
 

@@ -7,11 +7,9 @@ from rest_framework.views import APIView
 
 from catalog.models import ComplianceCategory
 from core.tenancy import LOCALE_CHOICES, Caller
-from knowledge.retrieval.request import PAGE_SIZE, SearchFilters, SearchRequest
+from knowledge.retrieval.request import MAX_PAGE_SIZE, PAGE_SIZE, QUERY_MAX, SearchFilters, SearchRequest
 from knowledge.retrieval.search import PRICE_BANDS, search
 
-QUERY_MAX = 500  # a search box, not a document: longer input is a 400, never silently cut
-MAX_PAGE_SIZE = 50  # the fused pool holds up to 250 candidates: 5 full pages at the maximum
 MAX_PAGE = 1_000  # far beyond the pool; bounds the integer a client can send
 
 

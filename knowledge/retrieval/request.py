@@ -9,7 +9,9 @@ from decimal import Decimal
 
 from core.tenancy import Caller
 
+QUERY_MAX = 500  # a search box, not a document: the API refuses longer input, never silently cuts it
 PAGE_SIZE = 10
+MAX_PAGE_SIZE = 50  # the fused pool holds up to 250 candidates: 5 full pages at the maximum
 
 
 @dataclass(frozen=True)
