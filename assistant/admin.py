@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from assistant.models import PromptTemplate, PromptTemplateVersion
 from assistant.services.templates import prompt_template_save, prompt_text_validate
-from knowledge.admin_mixins import ReadOnlyAdminMixin, ServiceAdminMixin
+from core.admin import ReadOnlyAdminMixin, ServiceAdminMixin
 
 
 class PromptTemplateForm(forms.ModelForm):

@@ -20,9 +20,9 @@ from assistant.pipeline.guardrails import QUESTION_MAX
 from assistant.pipeline.pipeline import AssistantPipeline
 from assistant.pipeline.presenters import answer_payload
 from assistant.pipeline.types import Ask, GuardrailRejected, TargetNotFound, Turn
-from catalog.models import LOCALE_CHOICES
+from core.tenancy import LOCALE_CHOICES
 from governance.models import Verdict
-from knowledge.search_api import SearchFiltersSerializer
+from knowledge.api.search import SearchFiltersSerializer, search_filters
 
 HISTORY_MAX = 20  # turns a client may send; older ones add cost, not context
 EVENT_STREAM = "text/event-stream"
@@ -194,8 +194,7 @@ class AssistantSearchApi(AssistantApi):
             ref_name = "SearchAnswer"
 
     def ask(self, data: dict) -> Ask:
-        filters = tuple((k, v) for k, v in data.items() if k != "q" and v is not None)
-        return Ask(capability="search", question=data["q"], locale=data.get("locale"), filters=filters)
+        return Ask(capability="search", question=data["q"], locale=data.get("locale"), filters=search_filters(data))
 
     @answer_schema(InputSerializer, OutputSerializer, "Search with a cited summary")
     def post(self, request):

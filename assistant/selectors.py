@@ -10,9 +10,9 @@ from django.db.models import Q, QuerySet
 
 from catalog.selectors import SLUG_RE, is_key, price_lists_for, products_visible, sku_prices, skus_visible
 from catalog.selectors import stock_totals as catalog_stock_totals
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk, DocumentKind, SourceKind
-from knowledge.selectors_content import SLUG_MAX, documents_visible
+from knowledge.selectors import SLUG_MAX, documents_visible
 
 TARGET_CHUNKS_MAX = 40  # passages a summary reads at most: a long manual is summarized from its first sections
 
@@ -70,7 +70,7 @@ def document_chunks(*, caller: Caller, slug: str) -> list[Chunk] | None:
     document = documents_visible(caller=caller).filter(slug=slug).first()
     if document is None:
         return None
-    chunks = _live_leaves().filter(tenant_id=caller.tenant.pk, source_kind=SourceKind.DOCUMENT, source_id=document.pk)
+    chunks = _live_leaves().filter(tenant_id=caller.tenant_id, source_kind=SourceKind.DOCUMENT, source_id=document.pk)
     return list(chunks.order_by("ordinal")[:TARGET_CHUNKS_MAX])
 
 
@@ -80,7 +80,7 @@ def product_review_chunks(*, caller: Caller, handle: str) -> list[Chunk] | None:
     if product is None:
         return None
     reviews = documents_visible(caller=caller).filter(product=product, kind=DocumentKind.REVIEW).values("pk")
-    chunks = _live_leaves().filter(tenant_id=caller.tenant.pk, source_kind=SourceKind.DOCUMENT, source_id__in=reviews)
+    chunks = _live_leaves().filter(tenant_id=caller.tenant_id, source_kind=SourceKind.DOCUMENT, source_id__in=reviews)
     return list(chunks.order_by("source_id", "ordinal")[:TARGET_CHUNKS_MAX])
 
 
@@ -92,7 +92,7 @@ def product_chunks(*, caller: Caller, handle: str, locale: str | None = None) ->
     skus = skus_visible(caller=caller).filter(product=product).values("pk")
     chunks = (
         _live_leaves()
-        .filter(tenant_id=caller.tenant.pk)
+        .filter(tenant_id=caller.tenant_id)
         .filter(
             Q(source_kind=SourceKind.PRODUCT, source_id=product.pk) | Q(source_kind=SourceKind.SKU, source_id__in=skus)
         )

@@ -651,7 +651,7 @@ def verify_sample(tenant_ids: list[int], sample: int = 200) -> list[str]:
     Return the differences found (none when the data set is what the indexer would have written).
     """
     from catalog.models import SKU, Product
-    from knowledge.indexable import PENDING
+    from core.indexable import PENDING
     from knowledge.models import Chunk, KeywordStats
     from knowledge.services.indexing import _plan
     from knowledge.sources import SOURCES

@@ -151,7 +151,7 @@ class Workers:
 
 def index_all(env: dict, log_name: str, timeout: float = 1200) -> None:
     """Run a real worker (and the beat's sweep) until no source waits for indexing."""
-    from knowledge.indexable import PENDING
+    from core.indexable import PENDING
     from knowledge.sources import SOURCES
 
     def indexed() -> bool:

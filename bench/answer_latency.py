@@ -212,16 +212,17 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     """Time each part of `search()` on the same questions, in this process, sequentially (the evidence)."""
     from assistant.pipeline.guardrails import InputGuardrail
     from assistant.pipeline.types import Ask
-    from governance.authentication import Caller
+    from core.tenancy import Caller
     from governance.models import ApiKey, hash_key
     from knowledge import embedding
     from knowledge.query_encoder import encode_query
     from knowledge.retrieval import search as search_module
     from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
     from knowledge.retrieval.keyword import chunk_search_keyword_ids
+    from knowledge.retrieval.request import SearchRequest
     from knowledge.retrieval.search import candidate_rows, search
+    from knowledge.retrieval.vector import chunk_search_vector_by
     from knowledge.retrieval.visibility import visibility_for
-    from knowledge.selectors import chunk_search_vector_by
     from knowledge.services.spaces import active_space
 
     space = active_space()
@@ -230,7 +231,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     callers = {}
     for key in {key for key, _ in questions}:
         api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(KEYS[key]))
-        callers[key] = Caller(api_key.tenant, api_key.customer_group, api_key)
+        callers[key] = Caller.of(api_key.tenant, api_key.customer_group, api_key)
     timings: dict[str, list[float]] = {}
 
     def timed(name, call, *args, **kwargs):
@@ -243,15 +244,15 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
         caller = callers[key]
         query = InputGuardrail().run(Ask("chat", question)).question
         params = {"q": query, "page": 1, "page_size": 8}
-        visibility = timed("visibility", visibility_for, caller, params)
+        visibility = timed("visibility", visibility_for, caller)
         vector = timed("encode", encode_query, path, query[: search_module.QUERY_EMBED_CHARS])  # as search() does
-        legs = {"tenant_id": caller.tenant.pk, "visibility": visibility}
+        legs = {"tenant_id": caller.tenant_id, "visibility": visibility}
         timed("vector_leg", chunk_search_vector_by, vector=vector, k=search_module.VECTOR_K, locale=None,
               space=space, **legs)  # fmt: skip
         keyword = timed("keyword_leg", chunk_search_keyword_ids, query=query, k=search_module.KEYWORD_K, **legs)
         timed("fuzzy_leg", chunk_search_fuzzy_ids, query=query, k=search_module.FUZZY_K, **legs)
         timed("candidate_rows", candidate_rows, visibility, [cid for cid, _ in keyword])
-        timed("search_total", search, caller, params)
+        timed("search_total", search, SearchRequest(caller=caller, query=query, size=params["page_size"]))
     out = {}
     for name, values in timings.items():
         out[f"retrieval.{name}.mean_ms"] = round(statistics.fmean(values), 1)

@@ -72,8 +72,8 @@ class Poller(threading.Thread):
         """Ask the database which pending edits were indexed (one cheap query), then confirm each with
         the vector search; the poller must not eat the worker's CPU by searching for unindexed edits."""
         from catalog.models import Product
-        from knowledge.indexable import PENDING
-        from knowledge.selectors import chunk_search_vector_by
+        from core.indexable import PENDING
+        from knowledge.retrieval.vector import chunk_search_vector_by
 
         while not self.stopped.is_set():
             with self.lock:
@@ -105,8 +105,8 @@ def main() -> None:
     env = setup_django()
     from catalog import services
     from catalog.models import Product
+    from core.indexable import PENDING
     from knowledge import embedding
-    from knowledge.indexable import PENDING
     from knowledge.services.spaces import active_space
 
     tenant, products = ensure_products(args.edits)

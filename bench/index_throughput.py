@@ -43,7 +43,7 @@ def raw_rate(texts: list[str]) -> float:
 
 
 def pending_count() -> int:
-    from knowledge.indexable import PENDING
+    from core.indexable import PENDING
     from knowledge.sources import SOURCES
 
     return sum(spec.model.objects.filter(PENDING).count() for spec in SOURCES.values())

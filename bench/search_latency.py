@@ -625,12 +625,12 @@ def profile(args, size: str, products: int) -> None:
     from django.db import connection, transaction
 
     from catalog.models import Tenant
-    from governance.authentication import Caller
-    from knowledge import selectors
+    from core.tenancy import Caller
+    from knowledge.api.search import SearchApi, search_request
     from knowledge.retrieval import search as search_module
-    from knowledge.search_api import SearchApi
+    from knowledge.retrieval import vector as selectors
 
-    caller = Caller(tenant=Tenant.objects.get(slug=MAIN_TENANT), customer_group=None)
+    caller = Caller.of(Tenant.objects.get(slug=MAIN_TENANT))
     encode, encode_ms = selectors.encode_query, []
 
     def timed_encode(path, text):
@@ -656,14 +656,14 @@ def profile(args, size: str, products: int) -> None:
             planned = planned_queries(products, args.profile, args.seed, filtered=name == "filtered")
             totals, kinds, slowest, history = [], {}, {}, []
             for _, path in planned[:3]:  # warm the model and the caches
-                search_module.search(caller, _validated(SearchApi, path))
+                search_module.search(search_request(caller, _validated(SearchApi, path)))
             encode_ms.clear()
             with connection.execute_wrapper(wrapper):
                 for _, path in planned:
                     statements.clear()
                     start = time.perf_counter()
                     with transaction.atomic():  # the legs share this connection, so every statement is seen
-                        search_module.search(caller, _validated(SearchApi, path))
+                        search_module.search(search_request(caller, _validated(SearchApi, path)))
                     totals.append((time.perf_counter() - start) * 1000)
                     per_kind = {}
                     for i, (kind, ms, sql, params) in enumerate(statements):

@@ -27,11 +27,12 @@ def products_of(hits) -> list[int]:
 
 
 def rankings(tenant, query: str) -> dict[str, list]:
-    from governance.authentication import Caller
+    from core.tenancy import Caller
     from knowledge.retrieval.fuzzy import chunk_search_fuzzy
     from knowledge.retrieval.keyword import chunk_search_keyword
+    from knowledge.retrieval.request import SearchRequest
     from knowledge.retrieval.search import search
-    from knowledge.selectors import chunk_search_vector
+    from knowledge.retrieval.vector import chunk_search_vector
 
     tenant_id = tenant.pk
     legs = {
@@ -39,7 +40,7 @@ def rankings(tenant, query: str) -> dict[str, list]:
         "keyword": [h.chunk for h in chunk_search_keyword(tenant_id=tenant_id, query=query, k=CANDIDATES)],
         "vector": [h.chunk for h in chunk_search_vector(tenant_id=tenant_id, query=query, k=CANDIDATES)],
     }
-    legs["fused"] = [hit.chunk for hit in search(Caller(tenant, None), {"q": query, "page_size": 50}).hits]
+    legs["fused"] = [hit.chunk for hit in search(SearchRequest(caller=Caller.of(tenant), query=query, size=50)).hits]
     return {name: products_of(chunks)[:TOP] for name, chunks in legs.items()}
 
 

@@ -5,51 +5,13 @@ from collections import defaultdict
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.filters import ProductFilter, SkuFilter
 from catalog.models import SKU, Product
 from catalog.selectors import product_get, product_list, sku_get, sku_list
-
-PAGE_SIZE = 25
-MAX_PAGE_SIZE = 100  # a storefront page; larger pages are a 400, so a client never silently gets fewer rows
-KEY_SHOWN_MAX = 120  # characters of an unknown key echoed back in a 404
-
-
-class StorefrontPagination(PageNumberPagination):
-    """Page-number pagination whose bad `page` / `page_size` are a 400 naming the parameter."""
-
-    page_size = PAGE_SIZE
-    page_size_query_param = "page_size"
-    max_page_size = MAX_PAGE_SIZE
-    page_size_query_description = f"Results per page: 1 to {MAX_PAGE_SIZE}, default {PAGE_SIZE}."
-
-    class InputSerializer(serializers.Serializer):
-        page = serializers.IntegerField(min_value=1, required=False)
-        page_size = serializers.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.InputSerializer(data=request.query_params).is_valid(raise_exception=True)
-        return super().paginate_queryset(queryset, request, view)
-
-
-def paginated_response(view: APIView, queryset, serializer_class) -> Response:
-    """Render one page of `queryset` with `serializer_class` in the paginator's envelope."""
-    paginator = view.pagination_class()
-    page = paginator.paginate_queryset(queryset, view.request, view=view)
-    return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
-def sees_inactive(request) -> bool:
-    """Staff sessions preview inactive rows; storefront keys never see them."""
-    return bool(getattr(request.user, "is_staff", False))
-
-
-def not_found(kind: str, key) -> NotFound:
-    return NotFound(f"No {kind} {str(key)[:KEY_SHOWN_MAX]!r}.")
+from core.api import StorefrontPagination, not_found, paginated_response, sees_inactive
 
 
 class PriceSerializer(serializers.Serializer):

@@ -6,9 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
 
-from knowledge.indexable import IndexedSource, content_hash_field, pending_index
-
-LOCALE_CHOICES = [("en", "English"), ("de", "Deutsch")]
+from core.indexable import IndexedSource, content_hash_field, pending_index
+from core.tenancy import LOCALE_CHOICES
 
 
 def validate_json_object(value):

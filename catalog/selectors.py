@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 
 from catalog.filters import ProductFilter, SkuFilter, filter_or_raise
 from catalog.models import SKU, Category, CustomerGroup, Price, PriceList, Product, StockLevel, sku_code_validator
-from governance.authentication import Caller
+from core.tenancy import Caller
 
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 SKU_CODE_RE = re.compile(sku_code_validator.regex.pattern)
@@ -47,10 +47,11 @@ def _category_subtree_sql(*, tenant_id: int, roots: str, root_params: list) -> R
 
 def _entitled_categories_sql(caller: Caller) -> RawSQL | None:
     """Return the subquery of the group's categories and their descendants, or None when it sees them all."""
-    group = caller.customer_group
-    if group is None or group.all_categories:
+    if caller.customer_group_id is None or caller.all_categories:
         return None
-    return _category_subtree_sql(tenant_id=caller.tenant.pk, roots=_ENTITLED_ROOTS, root_params=[group.pk])
+    return _category_subtree_sql(
+        tenant_id=caller.tenant_id, roots=_ENTITLED_ROOTS, root_params=[caller.customer_group_id]
+    )
 
 
 def category_entitled_ids(*, caller: Caller) -> set[int] | None:
@@ -78,14 +79,21 @@ def _ids(subquery: RawSQL) -> list[int]:
 # Prices and stock -------------------------------------------------------------------------------------------
 
 
+def customer_group_name(*, caller: Caller) -> str:
+    """Return the caller's customer group name, "retail" without one."""
+    if caller.customer_group_id is None:
+        return "retail"
+    return CustomerGroup.objects.filter(pk=caller.customer_group_id).values_list("name", flat=True).first() or "retail"
+
+
 def price_lists_for(*, caller: Caller) -> QuerySet[PriceList]:
     """Return the caller's price lists: its group's own, else the tenant's default (group-less) ones."""
-    lists = PriceList.objects.filter(tenant_id=caller.tenant.pk)
-    group = caller.customer_group
-    if group is None:
+    lists = PriceList.objects.filter(tenant_id=caller.tenant_id)
+    group_id = caller.customer_group_id
+    if group_id is None:
         return lists.filter(customer_group__isnull=True)
-    own = lists.filter(customer_group_id=group.pk)
-    return lists.filter(Q(customer_group_id=group.pk) | (Q(customer_group__isnull=True) & ~Exists(own)))
+    own = lists.filter(customer_group_id=group_id)
+    return lists.filter(Q(customer_group_id=group_id) | (Q(customer_group__isnull=True) & ~Exists(own)))
 
 
 def _prices(caller: Caller) -> QuerySet[Price]:
@@ -97,7 +105,7 @@ def _prices(caller: Caller) -> QuerySet[Price]:
 
 
 def _stock(caller: Caller) -> QuerySet[StockLevel]:
-    return StockLevel.objects.filter(warehouse__tenant_id=caller.tenant.pk)
+    return StockLevel.objects.filter(warehouse__tenant_id=caller.tenant_id)
 
 
 def _with_stock(skus: QuerySet[SKU], caller: Caller) -> QuerySet[SKU]:
@@ -127,7 +135,7 @@ def _price_between(queryset: QuerySet, caller: Caller, data: Mapping, sku_path: 
 def sku_prices(*, caller: Caller, sku_ids) -> dict[int, list[Price]]:
     """Return {sku id: its prices in the caller's price lists} (an empty list for an unpriced SKU)."""
     prices = {sku_id: [] for sku_id in sku_ids}
-    for price in _prices(caller).filter(sku_id__in=sku_ids, sku__tenant_id=caller.tenant.pk):
+    for price in _prices(caller).filter(sku_id__in=sku_ids, sku__tenant_id=caller.tenant_id):
         prices[price.sku_id].append(price)
     return prices
 
@@ -145,7 +153,7 @@ def stock_totals(*, caller: Caller, sku_ids) -> dict[int, int]:
 
 def products_visible(*, caller: Caller, include_inactive: bool = False) -> QuerySet[Product]:
     """Return the tenant's products in the caller's entitled categories (active ones only, by default)."""
-    tenant_id = caller.tenant.pk
+    tenant_id = caller.tenant_id
     products = Product.objects.filter(tenant_id=tenant_id, category__tenant_id=tenant_id)
     if not include_inactive:
         products = products.filter(is_active=True)
@@ -156,7 +164,7 @@ def products_visible(*, caller: Caller, include_inactive: bool = False) -> Query
 
 
 def _skus_of_products(caller: Caller, include_inactive: bool) -> QuerySet[SKU]:
-    skus = SKU.objects.filter(tenant_id=caller.tenant.pk)
+    skus = SKU.objects.filter(tenant_id=caller.tenant_id)
     if not include_inactive:
         skus = skus.filter(is_active=True)
     skus = _with_stock(skus, caller).order_by("code")
@@ -181,7 +189,7 @@ def product_list(*, caller: Caller, filters: Mapping | None = None, include_inac
     products = filter_or_raise(filterset)
     data = filterset.form.cleaned_data
     if data.get("category"):
-        subtree = category_subtree_by_slug(tenant_id=caller.tenant.pk, slug=data["category"])
+        subtree = category_subtree_by_slug(tenant_id=caller.tenant_id, slug=data["category"])
         products = products.filter(category_id__in=subtree)
     products = _price_between(products, caller, data, "sku__product_id")
     return products.order_by("title", "handle")
@@ -201,7 +209,7 @@ def product_get(*, caller: Caller, handle: str, include_inactive: bool = False) 
 def skus_visible(*, caller: Caller, include_inactive: bool = False) -> QuerySet[SKU]:
     """Return the tenant's SKUs whose product the caller sees (active SKUs only, by default)."""
     products = products_visible(caller=caller, include_inactive=include_inactive)
-    skus = SKU.objects.filter(tenant_id=caller.tenant.pk, product__in=products)
+    skus = SKU.objects.filter(tenant_id=caller.tenant_id, product__in=products)
     return skus if include_inactive else skus.filter(is_active=True)
 
 

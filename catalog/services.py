@@ -20,8 +20,7 @@ from catalog.models import (
     Warehouse,
     validate_json_object,
 )
-from knowledge.models import SourceKind
-from knowledge.services.indexing import chunks_retire, index_mark_changed, index_schedule
+from core.indexable import SourceKind, index_mark_changed, index_schedule, sources_delete_announce
 
 PRODUCT_FIELDS = (
     "category",
@@ -156,8 +155,8 @@ def product_translation_set(product: Product, *, locale: str, title: str, descri
 def product_delete(product: Product) -> None:
     """Delete a product and its SKUs; their chunks leave search at once (and stay readable for citations)."""
     sku_ids = list(product.skus.values_list("pk", flat=True))
-    chunks_retire(SourceKind.SKU, sku_ids)
-    chunks_retire(SourceKind.PRODUCT, [product.pk])
+    sources_delete_announce(SourceKind.SKU, sku_ids)
+    sources_delete_announce(SourceKind.PRODUCT, [product.pk])
     product.delete()
 
 
@@ -184,7 +183,7 @@ def sku_update(sku: SKU, **fields) -> SKU:
 
 @transaction.atomic
 def sku_delete(sku: SKU) -> None:
-    chunks_retire(SourceKind.SKU, [sku.pk])
+    sources_delete_announce(SourceKind.SKU, [sku.pk])  # its chunks leave search at once
     sku.delete()
 
 

@@ -39,7 +39,7 @@ def _start_heartbeat(sender=None, **kwargs):
     if problem:
         os.write(sys.__stderr__.fileno(), f"Start-up stopped: {problem}\n".encode())
         os._exit(1)  # a SystemExit raised inside a signal handler would be swallowed
-    from knowledge.embedding import warm_up
+    from knowledge.warmup import warm_up
 
     warm_up()  # the heartbeat below then means "ready to index within milliseconds"
     name = getattr(sender, "hostname", None) or socket.gethostname()

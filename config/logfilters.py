@@ -39,7 +39,7 @@ def scrub(text: str) -> str:
         text = text.replace(secret, SECRET)
     for pattern in SECRET_PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + SECRET, text)
-    from governance.pii import pii_find  # imported late: settings must be loaded first
+    from core.pii import pii_find  # imported late: settings must be loaded first
 
     spans = pii_find(text)
     for span in reversed(spans):

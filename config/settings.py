@@ -1,4 +1,8 @@
-"""The one settings module, read from the environment (see README: Settings)."""
+"""The one settings module, read from the environment (the table in README.md; production in docs/operations.md).
+
+Sections, each built once: core, apps and HTTP, data stores, Celery, search and indexing, the API, the
+assistant's providers, governance, logging, security outside debug.
+"""
 
 import os
 from pathlib import Path
@@ -19,6 +23,12 @@ def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+# Core --------------------------------------------------------------------------------------------------------
+
 DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -27,6 +37,11 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-dev-key-only-for-debug-and-tests"
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+
+# Apps and HTTP ----------------------------------------------------------------------------------------------
+# `demo` is development data (`seed_demo`) and the storefront demo page: nothing in the product imports it, and
+# DJANGO_DEMO=0 leaves it out of a deployment.
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +61,9 @@ INSTALLED_APPS = [
     "assistant",
     "governance",
 ]
+DEMO = env_bool("DJANGO_DEMO", True)
+if DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -75,18 +93,12 @@ TEMPLATES = [
     }
 ]
 
-# No DATABASE_URL: the embedded PostgreSQL under EMBEDDED_DIR (manage.py starts it).
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or embedded.database_url(),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 60)),
-        conn_health_checks=True,
-    )
-}
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url()
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{REDIS_URL}/1"}}
+# Object permissions: compliance reviewers hold `catalog.review_records` on the tenants they review.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+ANONYMOUS_USER_NAME = None  # no guardian anonymous user: every reviewer signs in
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -108,6 +120,25 @@ WHITENOISE_USE_FINDERS = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024  # a PDF manual fits; larger uploads get a clear 413/400
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
+
+# Data stores -------------------------------------------------------------------------------------------------
+
+# No DATABASE_URL: the embedded PostgreSQL under EMBEDDED_DIR (manage.py starts it).
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or embedded.database_url(),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", 60)),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url()
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{REDIS_URL}/1"}}
+
+
+# Celery ------------------------------------------------------------------------------------------------------
+
 # Celery: acks after the task ran, and a killed child does not ack; the sweep bounds freshness anyway.
 CELERY_BROKER_URL = f"{REDIS_URL}/0"
 CELERY_TASK_ACKS_LATE = True
@@ -116,26 +147,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker keeps LOGGING below, its redacting filter included
+INDEX_SWEEP_EVERY_S = env_float("INDEX_SWEEP_EVERY_S", 10.0)
+KEYWORD_PACK_REFRESH_S = env_float("KEYWORD_PACK_REFRESH_S", 300.0)
+RETENTION_PURGE_EVERY_S = env_float("RETENTION_PURGE_EVERY_S", 3600.0)
 CELERY_BEAT_SCHEDULE = {
-    "index-sweep": {"task": "knowledge.tasks.index_sweep", "schedule": env_float("INDEX_SWEEP_EVERY_S", 10.0)},
+    "index-sweep": {"task": "knowledge.tasks.index_sweep", "schedule": INDEX_SWEEP_EVERY_S},
+    "keyword-packs": {"task": "knowledge.tasks.keyword_packs_refresh", "schedule": KEYWORD_PACK_REFRESH_S},
+    "records-purge": {"task": "governance.tasks.records_purge", "schedule": RETENTION_PURGE_EVERY_S},
 }
 
-# Keyword packs (knowledge.services.keyword_packs): a tenant and locale with at least MIN_CHUNKS live chunks
-# gets its postings packed per lexeme, rebuilt by the beat task once MIN_CHANGED chunks and CHANGED_SHARE
-# of the pack have changed. MARGIN_S: chunks created this long before the oldest writing transaction open at a
-# build began are still read from the postings table (a chunk's created_at comes from the indexing host's
-# clock: this covers its skew). CACHE_MB: unpacked lexemes each web process keeps. WALK_MAX: chunks
-# checked for visibility before a selective filter is left to the SQL path.
-KEYWORD_PACK_MIN_CHUNKS = int(os.environ.get("KEYWORD_PACK_MIN_CHUNKS", "50000"))
-KEYWORD_PACK_MIN_CHANGED = int(os.environ.get("KEYWORD_PACK_MIN_CHANGED", "2000"))
-KEYWORD_PACK_CHANGED_SHARE = env_float("KEYWORD_PACK_CHANGED_SHARE", 0.02)
-KEYWORD_PACK_MARGIN_S = env_float("KEYWORD_PACK_MARGIN_S", 60.0)
-KEYWORD_PACK_CACHE_MB = int(os.environ.get("KEYWORD_PACK_CACHE_MB", "512"))
-KEYWORD_PACK_WALK_MAX = int(os.environ.get("KEYWORD_PACK_WALK_MAX", "30000"))
-CELERY_BEAT_SCHEDULE["keyword-packs"] = {
-    "task": "knowledge.tasks.keyword_packs_refresh",
-    "schedule": env_float("KEYWORD_PACK_REFRESH_S", 300.0),
-}
+
+# Search and indexing -----------------------------------------------------------------------------------------
 
 # Indexing: a source pending longer than the grace (and not enqueued recently) is re-enqueued by the sweep.
 INDEX_SWEEP_GRACE_S = env_float("INDEX_SWEEP_GRACE_S", 30.0)
@@ -151,9 +174,8 @@ QUERY_ENCODER_CACHE_DIR = Path(os.environ.get("QUERY_ENCODER_CACHE_DIR", BASE_DI
 QUERY_ENCODER_TOLERANCE = env_float("QUERY_ENCODER_TOLERANCE", 1e-4)
 
 # Ranking in force for a tenant without a RankingProfile (version 0). The fusion values were chosen on
-# SciFact's train split (809 queries; never on test): k 10 and vector 0.8 scored nDCG@10 0.720 there
-# against 0.709 for plain RRF (k 60, equal weights). The feature weights keep relevance first and break
-# near-ties by stock, margin, conversion and freshness.
+# SciFact's train split, never its test split (evaluate_retrieval; docs/benchmarks.md). The feature weights
+# keep relevance first and break near-ties by stock, margin, conversion and freshness.
 SEARCH_RANKING = {
     "rrf_k": 10,
     "keyword_weight": 1.0,
@@ -169,18 +191,20 @@ SEARCH_RANKING = {
 RERANKER_MODEL = os.environ.get("RERANKER_MODEL", "")
 RERANKER_DEPTH = int(os.environ.get("RERANKER_DEPTH", "50"))  # candidates the cross-encoder reads per query
 
-# Object permissions: compliance reviewers hold `catalog.review_records` on the tenants they review.
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
-]
-ANONYMOUS_USER_NAME = None  # no guardian anonymous user: every reviewer signs in
+# Keyword packs (knowledge.services.keyword_packs): a tenant and locale with at least MIN_CHUNKS live chunks
+# gets its postings packed per lexeme, rebuilt by the beat task once MIN_CHANGED chunks and CHANGED_SHARE
+# of the pack have changed. MARGIN_S: chunks created this long before the oldest writing transaction open at a
+# build began are still read from the postings table (a chunk's created_at comes from the indexing host's
+# clock: this covers its skew). CACHE_MB: unpacked lexemes each web process keeps. WALK_MAX: chunks
+# checked for visibility before a selective filter is left to the SQL path.
+KEYWORD_PACK_MIN_CHUNKS = int(os.environ.get("KEYWORD_PACK_MIN_CHUNKS", "50000"))
+KEYWORD_PACK_MIN_CHANGED = int(os.environ.get("KEYWORD_PACK_MIN_CHANGED", "2000"))
+KEYWORD_PACK_CHANGED_SHARE = env_float("KEYWORD_PACK_CHANGED_SHARE", 0.02)
+KEYWORD_PACK_MARGIN_S = env_float("KEYWORD_PACK_MARGIN_S", 60.0)
+KEYWORD_PACK_CACHE_MB = int(os.environ.get("KEYWORD_PACK_CACHE_MB", "512"))
+KEYWORD_PACK_WALK_MAX = int(os.environ.get("KEYWORD_PACK_WALK_MAX", "30000"))
 
-# Governance. PII_VAULT_KEY: a Fernet key (32 url-safe base64 bytes) encrypting PII tokens at rest;
-# required outside debug (a fixed development key is used in debug and tests only).
-PII_VAULT_KEY = os.environ.get("PII_VAULT_KEY", "")
-RETENTION_PURGE_EVERY_S = env_float("RETENTION_PURGE_EVERY_S", 3600.0)
-CELERY_BEAT_SCHEDULE["records-purge"] = {"task": "governance.tasks.records_purge", "schedule": RETENTION_PURGE_EVERY_S}
+# API ---------------------------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -188,38 +212,28 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["governance.permissions.HasTenant"],
+    "DEFAULT_THROTTLE_CLASSES": ["governance.ratelimit.RatePlanThrottle"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Commerce knowledge API",
     "DESCRIPTION": "Catalog, policies and documents for storefronts; authenticate with `Authorization: Api-Key <key>`.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs need a key or a session like every other endpoint (only /healthz is open).
+    "SERVE_PERMISSIONS": ["governance.permissions.HasKeyOrSession"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
-}
 
-if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
-
-# Providers (assistant)
+# Assistant: providers and routing -------------------------------------------------------------------------
 # An OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server) is used only when LLM_BASE_URL and
 # LLM_MODEL are both set; a local transformers model only when LOCAL_LM_PATH is. With neither, every
 # capability is served by the built-in extractive synthesizer, which is also every route's fallback.
@@ -295,31 +309,46 @@ ASSISTANT_CACHE_TTL_S = int(os.environ.get("ASSISTANT_CACHE_TTL_S", 3600))
 # Estimated cost per 1,000 tokens (prompt, completion) in USD, by provider name; unknown providers cost 0.
 ASSISTANT_COST_PER_1K = {"extractive": (0.0, 0.0)}
 
-# Governance: PII, logs, keys and rate plans (issue 5) ------------------------------------------------------
-# PII_VAULT_KEY (above): one or more Fernet keys, comma-separated (the first encrypts, all decrypt); required
-# outside debug (system check governance.E001); debug without it uses a public development key.
+
+# Governance: PII, keys and rate plans ------------------------------------------------------------------------
+# PII_VAULT_KEY: one or more Fernet keys (32 url-safe base64 bytes each), comma-separated: the first encrypts,
+# all decrypt. Required outside debug (system check governance.E001); debug without it uses a public
+# development key.
+PII_VAULT_KEY = os.environ.get("PII_VAULT_KEY", "")
 # National phone numbers are read as numbers of these regions ("+" numbers need none).
 PII_PHONE_REGIONS = tuple(r.strip().upper() for r in os.environ.get("PII_PHONE_REGIONS", "DE,GB,US,FR").split(",") if r)
-# Every log record is scrubbed of PII and secrets (config/logfilters.py), in web processes and workers alike.
-LOGGING["filters"] = {"redact": {"()": "config.logfilters.RedactingFilter"}}
-LOGGING["handlers"]["console"]["filters"] = ["redact"]
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker keeps LOGGING above, filter included
-
 # A tenant without a RatePlan row gets these limits; each is enforced in Redis (governance/ratelimit.py).
 RATE_PLAN_DEFAULT = {
     "name": "default",
-    "requests_per_minute": int(os.environ.get("RATE_DEFAULT_REQUESTS_PER_MINUTE", 600)),
-    "answers_per_day": int(os.environ.get("RATE_DEFAULT_ANSWERS_PER_DAY", 10_000)),
-    "tokens_per_day": int(os.environ.get("RATE_DEFAULT_TOKENS_PER_DAY", 2_000_000)),
+    "requests_per_minute": env_int("RATE_DEFAULT_REQUESTS_PER_MINUTE", 600),
+    "answers_per_day": env_int("RATE_DEFAULT_ANSWERS_PER_DAY", 10_000),
+    "tokens_per_day": env_int("RATE_DEFAULT_TOKENS_PER_DAY", 2_000_000),
 }
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["governance.ratelimit.RatePlanThrottle"]
-# The schema and its docs need a key or a session like every other endpoint (only /healthz is open).
-SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["governance.permissions.HasKeyOrSession"]
+
+
+# Logging -----------------------------------------------------------------------------------------------------
+# Every log record is scrubbed of PII and secrets (config/logfilters.py), in web processes and workers alike.
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "config.logfilters.RedactingFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"pgserver": {"level": "WARNING"}},
+}
+
+
+# Security outside debug --------------------------------------------------------------------------------------
 
 if not DEBUG:
-    # TLS ends at the proxy (SECURE_PROXY_SSL_HEADER above); load balancers probe /healthz over plain HTTP.
+    # TLS ends at the proxy; load balancers probe /healthz over plain HTTP.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 31_536_000))
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)

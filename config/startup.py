@@ -10,10 +10,6 @@ INSTALL_HINT = {
 }
 
 
-class DatabaseNotReady(Exception):
-    pass
-
-
 def database_problem() -> str | None:
     """Return what the configured database lacks, or None when it has every required extension."""
     import django

@@ -1,9 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from assistant.views import storefront_demo
 from config.health import healthz
 
 urlpatterns = [
@@ -15,6 +14,6 @@ urlpatterns = [
     path("api/v1/", include("knowledge.urls")),
     path("api/v1/", include("governance.urls")),
     path("ai/v1/", include("assistant.urls")),
-    # The demo page lists the demo keys: only for signed-in users, like everything but /healthz.
-    path("", login_required(storefront_demo, login_url="admin:login"), name="storefront-demo"),
 ]
+if settings.DEMO:  # development data and the storefront demo page; DJANGO_DEMO=0 leaves them out
+    urlpatterns.append(path("", include("demo.urls")))

@@ -16,11 +16,12 @@ from rest_framework import exceptions, permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.api import StorefrontPagination, not_found
 from catalog.models import Tenant
-from governance.authentication import KEYWORD, Caller
+from core.api import StorefrontPagination, not_found
+from core.tenancy import Caller
+from governance.authentication import KEYWORD
 from governance.export import EXPORT_MAX, ExportTooLarge, answer_record_document, records_export
-from governance.models import Risk, Scope, Verdict
+from governance.models import ApiKey, Risk, Scope, Verdict
 from governance.review import (
     answer_record_get,
     answer_record_list,
@@ -94,7 +95,8 @@ class ReviewsRecords(permissions.BasePermission):
 
     def has_permission(self, request, view):
         if isinstance(request.auth, Caller):
-            reviewer = reviewer_for_api_key(request.auth.api_key, scope=view.required_scope)
+            api_key = ApiKey.objects.select_related("tenant").filter(pk=request.auth.api_key_id).first()
+            reviewer = reviewer_for_api_key(api_key, scope=view.required_scope)
             if not reviewer.reviews_anything:
                 self.message = f"This API key lacks the scope {view.required_scope!r}."
             request.caller = request.auth  # the tenant's rate plan applies to its keys

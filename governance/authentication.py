@@ -1,25 +1,14 @@
 """`Authorization: Api-Key <key>`: resolves the caller's tenant and customer group."""
 
-from dataclasses import dataclass
-
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from catalog.models import CustomerGroup, Tenant
+from core.tenancy import Caller
 from governance.models import ApiKey, hash_key
 
 KEYWORD = "Api-Key"
 LAST_USED_GRANULARITY_S = 60  # write last_used_at at most once a minute per key
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: the tenant and customer group every selector filters by."""
-
-    tenant: Tenant
-    customer_group: CustomerGroup | None
-    api_key: ApiKey | None = None
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -43,7 +32,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_GRANULARITY_S:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-        return (None, Caller(tenant=key.tenant, customer_group=key.customer_group, api_key=key))
+        return (None, Caller.of(key.tenant, key.customer_group, key))
 
     def authenticate_header(self, request):
         return KEYWORD

@@ -2,12 +2,12 @@
 
 from django.core.checks import Error, register
 
+from governance.vault import vault_key_problem
+
 
 @register("governance")
 def pii_vault_key_check(app_configs, **kwargs):
     """PII_VAULT_KEY must be set outside debug and hold Fernet keys only."""
-    from governance.vault import vault_key_problem
-
     problem = vault_key_problem()
     if problem is None:
         return []

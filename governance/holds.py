@@ -9,7 +9,6 @@ created between date_from and date_to (both inclusive), and question or answer c
 (case-insensitive).
 """
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
@@ -23,20 +22,6 @@ from governance.models import AnswerRecord, LegalHold
 
 HOLD_LOCK = 0x6763_686C  # pg_advisory_xact_lock(class, tenant): placing a hold waits for a running purge
 PERMISSION = "governance.place_legalhold"
-
-
-class RecordHeld(PermissionDenied):
-    """An answer record is under an active legal hold, so it may not be changed or deleted.
-
-    A PermissionDenied: the admin answers 403 and DRF a 403 whose detail is this message.
-    """
-
-    def __init__(self, record: AnswerRecord, matters: list[str]):
-        self.record, self.matters = record, matters
-        super().__init__(
-            f"Answer record {record.pk} is under legal hold ({', '.join(matters)}): it cannot be changed or "
-            "deleted until a compliance officer releases the hold."
-        )
 
 
 def hold_lock(tenant_id: int) -> None:
@@ -64,18 +49,6 @@ def holds_covering() -> QuerySet[LegalHold]:
 def answers_held(queryset: QuerySet[AnswerRecord]) -> QuerySet[AnswerRecord]:
     """Annotate each answer record with `is_held`: one EXISTS over the active holds covering it."""
     return queryset.annotate(is_held=Exists(holds_covering()))
-
-
-def answer_assert_not_held(record: AnswerRecord) -> None:
-    """Raise RecordHeld when an active legal hold covers the record; call before any change or delete."""
-    matters = (
-        AnswerRecord.objects.filter(pk=record.pk)
-        .annotate(matters=ArraySubquery(holds_covering().order_by("matter").values("matter")))
-        .values_list("matters", flat=True)
-        .first()
-    )
-    if matters:
-        raise RecordHeld(record, matters)
 
 
 def _validate(hold: LegalHold) -> None:

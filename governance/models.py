@@ -74,7 +74,7 @@ class Risk(models.TextChoices):
 class AnswerRecord(models.Model):
     """One answer as served (cache hits included): inputs, prompt, versions, evidence, verdict, cost and timings.
 
-    Retention and legal holds (issue 5) act on these rows; `content_hash` fingerprints what was served.
+    Retention and legal holds act on these rows; `content_hash` fingerprints what was served.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -164,7 +164,7 @@ class AnswerCitation(models.Model):
         return f"[{self.number}] {self.citation_id}"
 
 
-# Retention, legal holds, audit (issue 5) ------------------------------------------------------------------
+# Retention, legal holds, audit --------------------------------------------------------------------------
 
 
 class RecordClass(models.TextChoices):

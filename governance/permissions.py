@@ -11,7 +11,8 @@ import re
 from rest_framework import exceptions, permissions
 
 from catalog.models import CustomerGroup, Tenant
-from governance.authentication import KEYWORD, Caller
+from core.tenancy import Caller
+from governance.authentication import KEYWORD
 from governance.models import Scope
 
 PATH_SCOPES = (("/ai/", Scope.AI_CHAT), ("/api/v1/", Scope.CATALOG_READ))  # first match wins
@@ -40,7 +41,7 @@ def caller_for_request(request) -> Caller | None:
         )
         if group is None:
             raise exceptions.ValidationError({"customer_group": f"No customer group {group_code[:50]!r} in {slug}."})
-    return Caller(tenant=tenant, customer_group=group)
+    return Caller.of(tenant, group)
 
 
 def required_scopes(request, view) -> tuple[str, ...]:
@@ -55,10 +56,7 @@ def required_scopes(request, view) -> tuple[str, ...]:
 
 def scope_missing(caller: Caller | None, scopes) -> str | None:
     """Return the first scope the caller's API key lacks (None for sessions or when it has them all)."""
-    if caller is None or caller.api_key is None:
-        return None
-    held = set(caller.api_key.scopes or ())
-    return next((scope for scope in scopes if scope not in held), None)
+    return None if caller is None else caller.scope_missing(scopes)
 
 
 class HasTenant(permissions.BasePermission):

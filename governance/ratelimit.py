@@ -22,7 +22,7 @@ from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.throttling import BaseThrottle
 
-from assistant.providers.breakers import redis_client
+from core.redis import redis_client
 from governance.models import RatePlan
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ class RatePlanThrottle(BaseThrottle):
         if caller is None:
             return True
         try:
-            rate_check(tenant_id=caller.tenant.pk, answer=request.path.startswith(AI_PREFIX))
+            rate_check(tenant_id=caller.tenant_id, answer=request.path.startswith(AI_PREFIX))
         except RedisError as exc:
             logger.error("rate limits unavailable: %s", type(exc).__name__)
             raise RateLimitUnavailable() from None

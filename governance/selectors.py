@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db.models import F, Q
 
 from catalog.selectors import category_entitled_ids
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk, SourceKind
 from knowledge.sources import SOURCES
 
@@ -45,7 +45,7 @@ def citation_resolve(*, caller: Caller, citation_id: str, answer_id=None) -> Res
     if parts is None:
         return None
     chunks = Chunk.objects.filter(
-        tenant_id=caller.tenant.pk,
+        tenant_id=caller.tenant_id,
         source_kind=parts["kind"],
         source_key=parts["key"],
         source_version=parts["version"],
@@ -55,7 +55,9 @@ def citation_resolve(*, caller: Caller, citation_id: str, answer_id=None) -> Res
     if entitled is not None:  # a chunk filed under a category follows that category's entitlement
         chunks = chunks.filter(Q(category__isnull=True) | Q(category_id__in=entitled))
     if answer_id is not None:
-        chunks = chunks.filter(answer_citations__answer_id=answer_id, answer_citations__answer__tenant=caller.tenant)
+        chunks = chunks.filter(
+            answer_citations__answer_id=answer_id, answer_citations__answer__tenant_id=caller.tenant_id
+        )
     chunk = chunks.order_by(F("retired_at").desc(nulls_first=True), "-created_at", "-pk").first()
     if chunk is None:
         return None

@@ -16,9 +16,9 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
+from core.pii import PiiSpan, normalize, pii_find
 from governance.audit import audit_record
 from governance.models import PiiToken
-from governance.pii import PiiSpan, normalize, pii_find
 
 DETOKENIZE_PERMISSION = "governance.detokenize_piitoken"
 # Used only when DEBUG is on and PII_VAULT_KEY is unset: public, so nothing it encrypts is protected.

@@ -78,24 +78,3 @@ def count_tokens(texts: list[str]) -> list[int]:
     tokenizer = encoder(default_model_path()).tokenizer
     encoded = tokenizer(texts, add_special_tokens=False, verbose=False)  # counting only: no length warning
     return [len(ids) for ids in encoded["input_ids"]]
-
-
-def warm_up(*, serving: bool = False) -> None:
-    """Load the serving space's model (and the chunking tokenizer) now, not on the first edit or query.
-
-    `serving` (web processes) loads the query encoder (exporting it on first use) and the configured
-    re-ranker too.
-    """
-    from django.conf import settings
-
-    from knowledge.query_encoder import encode_query
-    from knowledge.services.spaces import active_space
-
-    encode(default_model_path(), ["warm up"])
-    if serving and settings.RERANKER_MODEL:
-        cross_encoder(settings.RERANKER_MODEL)
-    space = active_space()  # the last step: the only one that needs the database
-    if space is not None:
-        encode(model_path_for(space), ["warm up"])
-        if serving:
-            encode_query(model_path_for(space), "warm up")

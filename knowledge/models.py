@@ -4,15 +4,9 @@ from django.db import models
 from django.db.models import Q
 from pgvector.django import VectorField
 
-from catalog.models import (
-    LOCALE_CHOICES,
-    TEXT_MAX,
-    TITLE_MAX,
-    Category,
-    Product,
-    Tenant,
-)
-from knowledge.indexable import IndexedSource, content_hash_field, pending_index
+from catalog.models import TEXT_MAX, TITLE_MAX, Category, Product, Tenant
+from core.indexable import IndexedSource, SourceKind, content_hash_field, pending_index
+from core.tenancy import LOCALE_CHOICES
 
 DOCUMENT_MAX = 2_000_000  # characters of extracted text; a 500-page manual fits
 
@@ -155,13 +149,6 @@ class DocumentVersion(models.Model):
 
     def __str__(self):
         return f"{self.document.slug}@{self.number}"
-
-
-class SourceKind(models.TextChoices):
-    PRODUCT = "product", "Product"
-    SKU = "sku", "SKU"
-    POLICY = "policy", "Policy"
-    DOCUMENT = "doc", "Document"
 
 
 class Chunk(models.Model):

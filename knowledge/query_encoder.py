@@ -1,8 +1,8 @@
 """The search query encoder: the embedding model exported to ONNX and run by ONNX Runtime, one text at a time.
 
-A search encodes one short query on the request's critical path. For all-MiniLM-L6-v2 on one core the
-SentenceTransformer takes ~15 ms a query, most of it torch's per-operator overhead at this size; ONNX
-Runtime runs the same graph in ~6 ms. The export (the model's own modules, pooling included, then L2
+A search encodes one short query on the request's critical path. For a model as small as all-MiniLM-L6-v2
+most of the SentenceTransformer's time goes to torch's per-operator overhead; ONNX Runtime runs the same
+graph in a fraction of it (docs/benchmarks.md). The export (the model's own modules, pooling included, then L2
 normalization) is made once per model and runtime version into QUERY_ENCODER_CACHE_DIR, under a file lock
 (web processes starting together: one exports, the others wait and load its file), written to a temporary
 file and renamed into place.

@@ -139,10 +139,3 @@ SOURCES: dict[str, SourceSpec] = {
         category_id=lambda d: d.product.category_id if d.product_id else None,
     ),
 }
-
-
-def kind_of(instance: models.Model) -> str:
-    for kind, spec in SOURCES.items():
-        if isinstance(instance, spec.model):
-            return kind
-    raise TypeError(f"{type(instance).__name__} is not indexable")

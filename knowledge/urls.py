@@ -1,7 +1,13 @@
 from django.urls import path
 
-from knowledge.api import DocumentDetailApi, DocumentListApi, PolicyDetailApi, PolicyListApi, PolicyVersionDetailApi
-from knowledge.search_api import SearchApi
+from knowledge.api.content import (
+    DocumentDetailApi,
+    DocumentListApi,
+    PolicyDetailApi,
+    PolicyListApi,
+    PolicyVersionDetailApi,
+)
+from knowledge.api.search import SearchApi
 
 urlpatterns = [
     path("policies/", PolicyListApi.as_view(), name="policy-list"),

@@ -5,6 +5,21 @@ from knowledge.models import EmbeddingSpace
 from knowledge.services.spaces import embedding_space_create
 from tests.worker import Worker, drain_queue
 
+# The fast tier (`make test-fast`: pytest -m "not worker and not model") leaves out every test that needs the
+# Celery worker or loads a model. Fixtures decide most of it; modules that load a model themselves say so
+# with `pytestmark = pytest.mark.model`.
+WORKER_FIXTURES = {"worker", "live_worker"}
+MODEL_FIXTURES = {"active_space", "tiny_cross_encoder", "shop", "demo_catalog"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & WORKER_FIXTURES:
+            item.add_marker(pytest.mark.worker)
+        if fixtures & MODEL_FIXTURES:
+            item.add_marker(pytest.mark.model)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _clean_test_redis():
@@ -15,7 +30,8 @@ def _clean_test_redis():
 @pytest.fixture(autouse=True)
 def _fresh_rate_counters():
     """Rate-plan counters live in Redis by tenant id; a flushed database may hand a later test the same id."""
-    from governance.ratelimit import KEY_PREFIX, redis_client
+    from core.redis import redis_client
+    from governance.ratelimit import KEY_PREFIX
 
     client = redis_client()
     keys = list(client.scan_iter(f"{KEY_PREFIX}*", count=1_000))

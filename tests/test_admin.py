@@ -28,7 +28,7 @@ from knowledge.models import (
     PolicyVersion,
     RankingProfile,
 )
-from knowledge.retrieval.rerank import Ranking
+from knowledge.ranking import Ranking
 from knowledge.services.keyword_packs import keyword_pack_build
 from knowledge.services.ranking import ranking_profile_publish
 from knowledge.services.spaces import embedding_space_create

@@ -127,7 +127,7 @@ def queued() -> int:
 
 def drain_queue() -> None:
     """Wait (bounded) until the broker queue is empty and no row waits for indexing."""
-    from knowledge.indexable import PENDING
+    from core.indexable import PENDING
     from knowledge.sources import SOURCES
 
     def idle() -> bool:

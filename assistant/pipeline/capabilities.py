@@ -1,9 +1,13 @@
-"""The five capabilities as configurations of the same steps, and the JSON schemas of the structured ones."""
+"""The five capabilities as entries of one registry naming their steps, and the JSON schemas of the structured ones."""
 
 from dataclasses import dataclass
 
 from assistant.pipeline.prompting import PromptAssembler
-from assistant.pipeline.retrieval import HybridRetriever, TargetRetriever
+from assistant.pipeline.retrieval import HybridRetriever, TargetOrHybridRetriever, TargetRetriever
+from assistant.pipeline.roles import Assembler, Retriever, Verifier
+from assistant.pipeline.structured import StructuredVerifier
+from assistant.pipeline.types import Ask
+from assistant.pipeline.verification import CatalogVerifier
 
 INTENT_LABELS = {
     "product_question": "spec specification feature size weight battery compatible compatibility work fit does",
@@ -51,28 +55,47 @@ GENERATE_SCHEMA = {
 }
 
 
+def classify_schema_for(ask: Ask) -> dict:
+    return classify_schema(ask.label_set or "intent")
+
+
 @dataclass(frozen=True)
-class CapabilityConfig:
+class Capability:
+    """One capability as the steps it runs: who retrieves, how the prompt is built, who verifies."""
+
     name: str
-    retriever: HybridRetriever | TargetRetriever
-    structured: bool = False
+    retriever: Retriever
+    assembler: Assembler
+    verifier: Verifier
 
 
-def capability_config(name: str, *, target_kind: str | None = None, label_set: str | None = None):
-    """Return the steps' configuration and the prompt assembler for one request."""
-    if name == "chat":
-        config = CapabilityConfig(name, HybridRetriever(k=8))
-    elif name == "search":
-        config = CapabilityConfig(name, HybridRetriever(k=10))
-    elif name == "summarize":
-        config = CapabilityConfig(name, TargetRetriever("document" if target_kind == "document" else "reviews"))
-    elif name == "classify":
-        retriever = TargetRetriever("product") if target_kind == "product" else HybridRetriever(k=5)
-        config = CapabilityConfig(name, retriever, structured=True)
-    elif name == "generate":
-        config = CapabilityConfig(name, TargetRetriever("product"), structured=True)
-    else:
-        raise ValueError(f"unknown capability {name!r}")
-    schema = classify_schema(label_set or "intent") if name == "classify" else None
-    schema = GENERATE_SCHEMA if name == "generate" else schema
-    return config, PromptAssembler(name, json_schema=schema)
+CATALOG_VERIFIER, STRUCTURED_VERIFIER = CatalogVerifier(), StructuredVerifier()
+CAPABILITIES = {
+    c.name: c
+    for c in (
+        Capability("chat", HybridRetriever(k=8), PromptAssembler("chat"), CATALOG_VERIFIER),
+        Capability("search", HybridRetriever(k=10), PromptAssembler("search"), CATALOG_VERIFIER),
+        # A document named by the request is read whole; otherwise the product's reviews.
+        Capability("summarize", TargetRetriever("reviews"), PromptAssembler("summarize"), CATALOG_VERIFIER),
+        Capability(
+            "classify",
+            TargetOrHybridRetriever(TargetRetriever("product"), HybridRetriever(k=5)),
+            PromptAssembler("classify", json_schema=classify_schema_for),
+            STRUCTURED_VERIFIER,
+        ),
+        Capability(
+            "generate",
+            TargetRetriever("product"),
+            PromptAssembler("generate", json_schema=GENERATE_SCHEMA),
+            STRUCTURED_VERIFIER,
+        ),
+    )
+}
+
+
+def capability(name: str) -> Capability:
+    """Return the capability's steps (ValueError for an unknown name)."""
+    try:
+        return CAPABILITIES[name]
+    except KeyError:
+        raise ValueError(f"unknown capability {name!r}") from None

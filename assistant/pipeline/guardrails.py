@@ -5,6 +5,7 @@ import unicodedata
 
 from assistant.pipeline.types import Ask, Guarded, GuardrailRejected
 from assistant.text import looks_german, normalize_space
+from core.injection import INJECTION_PATTERNS
 
 QUESTION_MAX = 2_000  # characters: a shopper's question, not a document (summaries name their source instead)
 CONTROL_OK = {"\n", "\t", "\r"}
@@ -16,14 +17,6 @@ RISK_PATTERNS = {
     "price": r"\b(price\w*|cost\w*|how much|cheap\w*|expensive|discount\w*|preis\w*|kostet|kosten|€|eur|£|gbp)\b",
     "age_restricted": r"\b(age|aged|adults?|minors?|under 18|18\+|pegi|alcohol|alter|volljährig|jugendfrei)\b",
 }
-INJECTION_PATTERNS = (
-    r"\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier|all)\b.{0,20}\b(instructions?|rules|prompts?)",
-    r"\b(system prompt|developer message|jailbreak|do anything now|DAN mode)\b",
-    r"\byou are now\b.{0,60}\b(assistant|ai|model|bot|unfiltered|unrestricted)\b",
-    r"\b(reveal|print|show|repeat)\b.{0,30}\b(your|the)\b.{0,20}\b(instructions|prompt|rules)\b",
-    r"</?(system|assistant|instructions?)>",
-    r"\bignoriere\b.{0,40}\b(anweisungen|regeln)\b",
-)
 
 
 class InputGuardrail:

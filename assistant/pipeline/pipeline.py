@@ -9,23 +9,21 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from assistant.pipeline.capabilities import capability_config
+from assistant.pipeline import answer_cache
+from assistant.pipeline.capabilities import Capability, capability
 from assistant.pipeline.guardrails import InputGuardrail
 from assistant.pipeline.presenters import citation_payload, final_payload
 from assistant.pipeline.recording import AnswerRecorder
 from assistant.pipeline.retrieval import IdentityReranker
-from assistant.pipeline.sentences import SentenceSplitter
-from assistant.pipeline.structured import StructuredVerifier
-from assistant.pipeline.synthesis import RouterSynthesizer
-from assistant.pipeline.types import Ask, Draft, Guarded, Prompt, Retrieved, Turn, Verified
-from assistant.pipeline.verification import CatalogVerifier
+from assistant.pipeline.roles import Guardrail, Recorder, Reranker, Router, Synthesizer, verify_all
+from assistant.pipeline.synthesis import ProviderRouter, RouterSynthesizer
+from assistant.pipeline.types import Ask, Claim, Draft, Guarded, Prompt, Retrieved, Turn, Verified
 from assistant.providers.base import Route
-from assistant.services import answer_cache
-from governance.authentication import Caller
+from core.tenancy import Caller
 from governance.models import AnswerRecord, Verdict
 
 HISTORY_TURNS = 3  # earlier exchanges of a conversation loaded when the client sends only its id
@@ -48,6 +46,7 @@ class _Run:
 
     caller: Caller
     guarded: Guarded
+    capability: Capability | None = None
     timings: dict = field(default_factory=dict)
     retrieved: Retrieved | None = None
     prompt: Prompt | None = None
@@ -64,12 +63,21 @@ class _Run:
 
 
 class AssistantPipeline:
-    def __init__(self, *, guardrail=None, reranker=None, synthesizer=None, verifier=None, recorder=None):
+    """The steps every capability shares; retriever, assembler and verifier come from the capability."""
+
+    def __init__(
+        self,
+        *,
+        guardrail: Guardrail | None = None,
+        reranker: Reranker | None = None,
+        router: Router | None = None,
+        synthesizer: Synthesizer | None = None,
+        recorder: Recorder | None = None,
+    ):
         self.guardrail = guardrail or InputGuardrail()
         self.reranker = reranker or IdentityReranker()
+        self.router = router or ProviderRouter()
         self.synthesizer = synthesizer or RouterSynthesizer()
-        self.verifier = verifier or CatalogVerifier()
-        self.structured = StructuredVerifier()
         self.recorder = recorder or AnswerRecorder()
 
     # The shared front half -------------------------------------------------------------------------------
@@ -79,18 +87,17 @@ class AssistantPipeline:
         began = time.perf_counter()
         ask = _with_history(caller, ask)
         guarded = self.guardrail.run(ask)
-        run = _Run(caller, guarded, started=began)
+        run = _Run(caller, guarded, capability(ask.capability), started=began)
         run.timings["guardrail"] = (time.perf_counter() - began) * 1000
         if guarded.refusal:
             return run
-        config, assembler = capability_config(ask.capability, target_kind=ask.target_kind, label_set=ask.label_set)
         with run.step("retrieve"):
-            retrieved = config.retriever.run(caller, guarded, dict(ask.filters))
+            retrieved = run.capability.retriever.run(caller=caller, guarded=guarded)
         with run.step("rerank"):
-            run.retrieved = self.reranker.run(retrieved)
+            run.retrieved = self.reranker.run(retrieved=retrieved)
         with run.step("prompt"):
-            run.prompt = assembler.run(caller, guarded, run.retrieved)
-        run.route = self.synthesizer.route(guarded, run.retrieved, caller.tenant.pk)  # settings only, no I/O
+            run.prompt = run.capability.assembler.run(caller=caller, guarded=guarded, retrieved=run.retrieved)
+        run.route = self.router.run(guarded=guarded, retrieved=run.retrieved, tenant_id=caller.tenant_id)
         with run.step("cache"):
             run.cache_key = answer_cache.answer_cache_key(
                 caller=caller,
@@ -116,8 +123,8 @@ class AssistantPipeline:
         run.timings["total"] = (time.perf_counter() - run.started) * 1000
         with run.step("record"):
             record = self.recorder.run(
-                run.caller,
-                run.guarded,
+                caller=run.caller,
+                guarded=run.guarded,
                 retrieved=run.retrieved,
                 prompt=run.prompt,
                 draft=draft,
@@ -136,16 +143,17 @@ class AssistantPipeline:
         draft = run.cached
         if draft is None:
             with run.step("synthesize"):
-                draft = self.synthesizer.run(run.route, run.prompt, caller.tenant.pk)
+                draft = self._draft(run)
         with run.step("verify"):
-            verified = self._verify(run, draft.text)
-        return Answer(self._finish(run, draft, verified), verified, run.retrieved)
+            result = verify_all(self._claims(run, [draft.text]))
+        return Answer(self._finish(run, draft, result), result, run.retrieved)
 
-    def _verify(self, run: _Run, text: str) -> Verified:
-        if run.prompt.request.json_schema is not None:
-            checker = self.verifier.start(run.caller, run.prompt, run.guarded.locale)
-            return self.structured.run(checker, run.guarded, text)
-        return self.verifier.run(run.caller, run.prompt, run.guarded.locale, text)
+    def _draft(self, run: _Run, *, stream: bool = False):
+        return self.synthesizer.run(route=run.route, prompt=run.prompt, tenant_id=run.caller.tenant_id, stream=stream)
+
+    def _claims(self, run: _Run, draft) -> Iterator[Claim]:
+        """The capability's verifier over `draft` (deltas): claims as checked, the verified answer at the end."""
+        return run.capability.verifier.run(caller=run.caller, guarded=run.guarded, prompt=run.prompt, draft=draft)
 
     # Server-sent events ----------------------------------------------------------------------------------
 
@@ -158,41 +166,41 @@ class AssistantPipeline:
             yield from self._close(run, None, verified)
             return
         if run.prompt.request.json_schema is not None:  # JSON is checked whole, then sent
-            draft = run.cached or self.synthesizer.run(run.route, run.prompt, caller.tenant.pk)
+            draft = run.cached or self._draft(run)
             with run.step("verify"):
-                verified = self._verify(run, draft.text)
-            yield from _tokens(_json_text(verified))
-            yield from self._close(run, draft, verified)
+                result = verify_all(self._claims(run, [draft.text]))
+            yield from _tokens(_json_text(result))
+            yield from self._close(run, draft, result)
             return
         yield from self._stream_sentences(run)
 
     def _stream_sentences(self, run: _Run) -> Iterator[tuple[str, dict]]:
-        checker = self.verifier.start(run.caller, run.prompt, run.guarded.locale)
-        splitter = SentenceSplitter()
-        streamed = None if run.cached else self.synthesizer.stream(run.route, run.prompt, run.caller.tenant.pk)
+        streamed = None if run.cached else self._draft(run, stream=True)
         began = time.perf_counter()
-        for delta in _words(run.cached.text) if run.cached else streamed:
-            for sentence in splitter.feed(delta):
-                yield from self._emit(checker, sentence)
-        for sentence in splitter.flush():
-            yield from self._emit(checker, sentence)
+        result = yield from _verified_tokens(self._claims(run, _words(run.cached.text) if run.cached else streamed))
         run.timings["synthesize+verify"] = (time.perf_counter() - began) * 1000
-        verified = checker.finish()
-        if verified.verdict == Verdict.ABSTAINED:
-            yield from _tokens(verified.answer)
-        yield from self._close(run, run.cached or streamed.draft(), verified)
-
-    def _emit(self, checker, sentence: str) -> Iterator[tuple[str, dict]]:
-        claim = checker.check(sentence)
-        if claim.status != "removed":
-            prefix = " " if any(c.status != "removed" for c in checker.claims[:-1]) else ""
-            yield from _tokens(prefix + claim.text)
+        if result.verdict == Verdict.ABSTAINED:
+            yield from _tokens(result.answer)
+        yield from self._close(run, run.cached or streamed.draft(), result)
 
     def _close(self, run: _Run, draft: Draft | None, verified: Verified) -> Iterator[tuple[str, dict]]:
         record = self._finish(run, draft, verified)
         for citation in verified.citations:
             yield "citation", citation_payload(citation, record)
         yield "final", final_payload(record, verified, run.retrieved)
+
+
+def _verified_tokens(claims) -> Generator[tuple[str, dict], None, Verified]:
+    """Send each sentence the verifier keeps as it is checked; return the verified answer."""
+    shown = False
+    while True:
+        try:
+            claim = next(claims)
+        except StopIteration as done:
+            return done.value
+        if claim.status != "removed":
+            yield from _tokens((" " if shown else "") + claim.text)
+            shown = True
 
 
 def _served_by(route: Route | None) -> str:
@@ -211,7 +219,7 @@ def _with_history(caller: Caller, ask: Ask) -> Ask:
     if ask.history:
         return ask
     earlier = (
-        AnswerRecord.objects.filter(tenant=caller.tenant, conversation_id=ask.conversation_id)
+        AnswerRecord.objects.filter(tenant_id=caller.tenant_id, conversation_id=ask.conversation_id)
         .order_by("-created_at")
         .values_list("question", "answer")[:HISTORY_TURNS]
     )

@@ -2,13 +2,15 @@
 
 import hashlib
 import json
+from collections.abc import Callable
 
-from assistant.pipeline.screening import passage_screen
-from assistant.pipeline.types import Guarded, Prompt, Retrieved
+from assistant.pipeline.types import Ask, Guarded, Prompt, Retrieved
 from assistant.providers.base import PromptPassage, ProviderRequest
 from assistant.selectors import SkuFact, catalog_facts, price_list_names
 from assistant.services.templates import prompt_template_current
-from governance.authentication import Caller
+from catalog.selectors import customer_group_name
+from core.injection import passage_screen
+from core.tenancy import Caller
 from knowledge.models import SourceKind
 
 FACT_SKUS_PER_PRODUCT = 6  # a product passage lists at most this many SKUs' prices (the demo's variant cap)
@@ -32,12 +34,15 @@ def fact_line(fact: SkuFact, locale: str) -> str:
 class PromptAssembler:
     """Number the passages, append live prices and stock to catalog passages, fill the template."""
 
-    def __init__(self, capability: str, json_schema: dict | None = None, max_tokens: int = 512):
+    def __init__(self, capability: str, json_schema: dict | Callable[[Ask], dict] | None = None, max_tokens: int = 512):
         self.capability = capability
-        self.json_schema = json_schema
+        self.json_schema = json_schema  # the JSON the draft must match, or a function of the request giving it
         self.max_tokens = max_tokens
 
-    def run(self, caller: Caller, guarded: Guarded, retrieved: Retrieved) -> Prompt:
+    def schema_for(self, ask: Ask) -> dict | None:
+        return self.json_schema(ask) if callable(self.json_schema) else self.json_schema
+
+    def run(self, *, caller: Caller, guarded: Guarded, retrieved: Retrieved) -> Prompt:
         version = prompt_template_current(self.capability)
         chunks = [p.chunk for p in retrieved.passages]
         facts = catalog_facts(
@@ -56,13 +61,12 @@ class PromptAssembler:
             passages.append(PromptPassage(number, chunk.citation_id, chunk.title, text))
         listing = "\n\n".join(f"[{p.number}] {p.title} ({p.citation_id})\n{p.text}" for p in passages)
         history = "\n".join(f"{t.role}: {t.content}" for t in guarded.ask.history) or "(none)"
-        group = caller.customer_group
         values = dict(
             question=guarded.question,
             history=history,
             passages=listing or "(no passages)",
             locale=guarded.locale,
-            customer_group=group.name if group else "retail",
+            customer_group=customer_group_name(caller=caller),
             price_list=price_list_names(caller=caller),
         )
         request = ProviderRequest(
@@ -71,7 +75,7 @@ class PromptAssembler:
             prompt=version.body.format(**values),
             question=guarded.question,
             passages=tuple(passages),
-            json_schema=self.json_schema,
+            json_schema=self.schema_for(guarded.ask),
             max_tokens=self.max_tokens,
             locale=guarded.locale,
         )

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from assistant.pipeline.redaction import retained_claims, retained_text
 from assistant.pipeline.types import Draft, Guarded, Prompt, Retrieved, Verified
-from governance.authentication import Caller
+from assistant.providers.redaction import retained_claims, retained_text
+from core.tenancy import Caller
 from governance.models import AnswerRecord
 from governance.ratelimit import tokens_consume
 from governance.services import answer_record_create
@@ -25,9 +25,9 @@ def cost_estimate(draft: Draft) -> Decimal:
 class AnswerRecorder:
     def run(
         self,
+        *,
         caller: Caller,
         guarded: Guarded,
-        *,
         retrieved: Retrieved | None,
         prompt: Prompt | None,
         draft: Draft | None,
@@ -42,7 +42,7 @@ class AnswerRecorder:
             for p in (retrieved.passages if retrieved else ())
         ]
         versions = retrieved.versions if retrieved else {}
-        tenant = caller.tenant
+        tenant = caller.tenant_id
 
         def kept(text: str) -> str:
             return retained_text(tenant, text)
@@ -50,9 +50,9 @@ class AnswerRecorder:
         record = answer_record_create(
             claims=retained_claims(tenant, verified.claims),
             citations=verified.citations,
-            tenant=caller.tenant,
-            customer_group=caller.customer_group,
-            api_key=caller.api_key,
+            tenant_id=caller.tenant_id,
+            customer_group_id=caller.customer_group_id,
+            api_key_id=caller.api_key_id,
             capability=ask.capability,
             conversation_id=ask.conversation_id,
             locale=guarded.locale,
@@ -80,5 +80,5 @@ class AnswerRecorder:
             cache_hit=draft.cache_hit,
         )
         if not draft.cache_hit:  # a cached draft cost no tokens now
-            tokens_consume(tenant_id=tenant.pk, tokens=record.prompt_tokens + record.completion_tokens)
+            tokens_consume(tenant_id=tenant, tokens=record.prompt_tokens + record.completion_tokens)
         return record

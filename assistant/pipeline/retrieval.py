@@ -4,15 +4,13 @@ Tenant, locale, entitlement and filters are applied inside `knowledge.retrieval.
 so no step ever holds a passage the caller may not read.
 """
 
-from collections.abc import Mapping
-
 from assistant import selectors
 from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
 from assistant.text import content_terms
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import SourceKind
+from knowledge.retrieval.request import MAX_PAGE_SIZE, QUERY_MAX, SearchRequest
 from knowledge.retrieval.search import search
-from knowledge.search_api import MAX_PAGE_SIZE, QUERY_MAX
 from knowledge.services.spaces import active_space, space_label
 
 
@@ -59,16 +57,19 @@ class HybridRetriever:
         self.k = k
         self.history_turns = history_turns
 
-    def run(self, caller: Caller, guarded: Guarded, filters: Mapping | None = None) -> Retrieved:
+    def run(self, *, caller: Caller, guarded: Guarded) -> Retrieved:
         query = guarded.question
         previous = [t.content for t in guarded.ask.history if t.role == "user"][-self.history_turns :]
         if previous and len(content_terms(query)) < 4:  # "and in black?" needs what came before
             query = f"{previous[-1]} {query}"
-        size = min(self.k * POOL_FACTOR, MAX_PAGE_SIZE)
-        params = {**(filters or {}), "q": query[:QUERY_MAX], "page": 1, "page_size": size}
-        if guarded.ask.locale and "locale" not in params:
-            params["locale"] = guarded.ask.locale
-        result = search(caller, params)
+        request = SearchRequest(
+            caller=caller,
+            query=query[:QUERY_MAX],
+            filters=guarded.ask.filters,
+            locale=guarded.ask.locale,
+            size=min(self.k * POOL_FACTOR, MAX_PAGE_SIZE),
+        )
+        result = search(request)
         hits = diversified(result.hits, self.k)
         passages = tuple(Passage(hit.chunk, hit.score, dict(hit.legs)) for hit in hits)
         return Retrieved(
@@ -86,7 +87,7 @@ class TargetRetriever:
     def __init__(self, what: str):
         self.what = what  # reviews | document | product
 
-    def run(self, caller: Caller, guarded: Guarded, filters: Mapping | None = None) -> Retrieved:
+    def run(self, *, caller: Caller, guarded: Guarded) -> Retrieved:
         ask = guarded.ask
         if ask.target_kind == "document":
             chunks = selectors.document_chunks(caller=caller, slug=ask.target)
@@ -105,10 +106,21 @@ class TargetRetriever:
         )
 
 
+class TargetOrHybridRetriever:
+    """Read the named product's passages when the request names one, else search for the question."""
+
+    def __init__(self, target: TargetRetriever, otherwise: HybridRetriever):
+        self.target, self.otherwise = target, otherwise
+
+    def run(self, *, caller: Caller, guarded: Guarded) -> Retrieved:
+        step = self.target if guarded.ask.target_kind == "product" else self.otherwise
+        return step.run(caller=caller, guarded=guarded)
+
+
 class IdentityReranker:
-    """The re-rank hook: keeps retrieval's order (a cross-encoder or feature re-ranker plugs in here)."""
+    """The re-rank hook: keeps retrieval's order (search has re-ranked already; another re-ranker plugs in here)."""
 
     version = "none"
 
-    def run(self, retrieved: Retrieved) -> Retrieved:
+    def run(self, *, retrieved: Retrieved) -> Retrieved:
         return retrieved

@@ -1,13 +1,15 @@
 """Verify structured drafts (classify, generate): schema first, then the same sentence checks as answers."""
 
 import json
+from collections.abc import Generator, Iterable
 
 import jsonschema
 
 from assistant.pipeline.sentences import split_sentences
-from assistant.pipeline.types import Claim, Guarded, Verified
+from assistant.pipeline.types import Claim, Guarded, Prompt, Verified
 from assistant.pipeline.verification import SentenceChecker, abstention
 from catalog.selectors import products_visible
+from core.tenancy import Caller
 from governance.models import Verdict
 
 SCHEMA_REASON = "output that does not match the required JSON schema"
@@ -16,7 +18,15 @@ SCHEMA_REASON = "output that does not match the required JSON schema"
 class StructuredVerifier:
     """Check a classification or a description draft; the output served is built from what passed."""
 
-    def run(self, checker: SentenceChecker, guarded: Guarded, draft: str) -> Verified:
+    def run(
+        self, *, caller: Caller, guarded: Guarded, prompt: Prompt, draft: Iterable[str]
+    ) -> Generator[Claim, None, Verified]:
+        """Check the JSON draft whole, once complete: no claim is yielded before the answer is decided."""
+        text = "".join(draft)
+        yield from ()
+        return self._verify(SentenceChecker(caller, prompt, guarded.locale), guarded, text)
+
+    def _verify(self, checker: SentenceChecker, guarded: Guarded, draft: str) -> Verified:
         schema = checker.prompt.request.json_schema or {}
         try:
             data = json.loads(draft)

@@ -1,4 +1,7 @@
-"""RouterSynthesizer: ask the router for a provider and a draft; only the router's interface is used here."""
+"""ProviderRouter picks the provider; RouterSynthesizer asks it for a draft, whole or streamed.
+
+Only the router's interface (assistant.providers.router) is used here.
+"""
 
 import logging
 from collections.abc import Iterator
@@ -18,8 +21,10 @@ def route_reason(route: Route, extra: dict) -> str:
     return f"fallback from {extra['fallback_from']}: {extra.get('fallback_reason', '')} (route {route.reason})"
 
 
-class RouterSynthesizer:
-    def route(self, guarded: Guarded, retrieved: Retrieved, tenant_id: int) -> Route:
+class ProviderRouter:
+    """Route by capability, risk class and retrieval confidence: settings only, no I/O."""
+
+    def run(self, *, guarded: Guarded, retrieved: Retrieved, tenant_id: int) -> Route:
         return router.route(
             capability=guarded.ask.capability,
             risk=guarded.risk,
@@ -27,8 +32,15 @@ class RouterSynthesizer:
             tenant_id=tenant_id,
         )
 
-    def run(self, route: Route, prompt: Prompt, tenant_id: int) -> Draft:
-        """Return the provider's draft; an abstaining route or a failed provider gives an empty draft."""
+
+class RouterSynthesizer:
+    def run(self, *, route: Route, prompt: Prompt, tenant_id: int, stream: bool = False) -> "Draft | StreamedDraft":
+        """Return the provider's draft, or with `stream` its deltas (they end early if the provider fails).
+
+        An abstaining route or a failed provider gives an empty draft.
+        """
+        if stream:
+            return StreamedDraft(route, prompt, tenant_id)
         if route.abstain or route.provider is None:
             return Draft(text="", provider="", model="", route_reason=route.reason)
         try:
@@ -46,10 +58,6 @@ class RouterSynthesizer:
             prompt_tokens=completion.prompt_tokens,
             completion_tokens=completion.completion_tokens,
         )
-
-    def stream(self, route: Route, prompt: Prompt, tenant_id: int) -> "StreamedDraft":
-        """Return the draft's deltas; nothing for an abstaining route; they end early if the provider fails."""
-        return StreamedDraft(route, prompt, tenant_id)
 
 
 class StreamedDraft:

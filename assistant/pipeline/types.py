@@ -7,6 +7,7 @@ from assistant.models import PromptTemplateVersion
 from assistant.providers.base import ProviderRequest
 from assistant.selectors import SkuFact
 from knowledge.models import Chunk
+from knowledge.retrieval.request import SearchFilters
 
 
 class GuardrailRejected(Exception):
@@ -36,7 +37,7 @@ class Ask:
     locale: str | None = None  # requested; None: detected from the question
     conversation_id: uuid.UUID | None = None
     history: tuple[Turn, ...] = ()
-    filters: tuple[tuple[str, object], ...] = ()  # search filters (locale, category, in_stock, price_min, ...)
+    filters: SearchFilters = field(default_factory=SearchFilters)  # the search capability's product filters
     target_kind: str | None = None  # product | document (summarize, classify, generate)
     target: str | None = None
     label_set: str | None = None  # classify: intent | compliance

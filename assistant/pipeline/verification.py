@@ -7,15 +7,16 @@ policy statement is worded from the policy it cites. The same `SentenceChecker` 
 sentence by sentence, on streams, so streaming never bypasses a check.
 """
 
+from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 
 from assistant.pipeline import claims as find
 from assistant.pipeline.prompting import money
-from assistant.pipeline.sentences import split_sentences
-from assistant.pipeline.types import Citation, Claim, Prompt, Verified
+from assistant.pipeline.sentences import SentenceSplitter
+from assistant.pipeline.types import Citation, Claim, Guarded, Prompt, Verified
 from assistant.selectors import SkuFact, catalog_facts
 from assistant.text import CITATION_RE, cited_numbers, content_terms, normalize_space, strip_citations
-from governance.authentication import Caller
+from core.tenancy import Caller
 from governance.models import Verdict
 from knowledge.models import Chunk, SourceKind
 
@@ -225,13 +226,16 @@ def abstention(locale: str, unconfirmed: tuple[str, ...]) -> str:
 
 
 class CatalogVerifier:
-    """Verify a whole draft: split it as a stream would be split, check each sentence, decide the verdict."""
+    """Check a draft sentence by sentence as it arrives, whole or streamed (split the same way), then decide."""
 
-    def start(self, caller: Caller, prompt: Prompt, locale: str) -> SentenceChecker:
-        return SentenceChecker(caller, prompt, locale)
-
-    def run(self, caller: Caller, prompt: Prompt, locale: str, draft: str) -> Verified:
-        checker = self.start(caller, prompt, locale)
-        for sentence in split_sentences(draft):
-            checker.check(sentence)
+    def run(
+        self, *, caller: Caller, guarded: Guarded, prompt: Prompt, draft: Iterable[str]
+    ) -> Generator[Claim, None, Verified]:
+        checker = SentenceChecker(caller, prompt, guarded.locale)
+        splitter = SentenceSplitter()
+        for delta in draft:
+            for sentence in splitter.feed(delta):
+                yield checker.check(sentence)
+        for sentence in splitter.flush():
+            yield checker.check(sentence)
         return checker.finish()

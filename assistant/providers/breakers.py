@@ -11,7 +11,7 @@ Every transition is one Lua script, atomic across processes; durations are Redis
 machines' clocks are ever compared.
 """
 
-from django.core.cache import caches
+from core.redis import redis_client
 
 KEY_PREFIX = "assistant:breaker:"
 OPEN_TTL_MS = 24 * 3600 * 1000  # an open flag of a provider nobody calls any more does not stay forever
@@ -53,11 +53,6 @@ if ARGV[1] == 'probe' then
 end
 return 'open'
 """
-
-
-def redis_client():
-    """Return a client of the cache's Redis (db 1): the state is as durable and shared as the cache."""
-    return caches["default"]._cache.get_client(write=True)
 
 
 class CircuitBreaker:

@@ -7,7 +7,7 @@ its lease as it goes. Acquire, renew and release are each one atomic Lua script.
 
 import uuid
 
-from assistant.providers.breakers import redis_client
+from core.redis import redis_client
 
 KEY_PREFIX = "assistant:bulkhead:"
 

@@ -34,7 +34,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
-from assistant.pipeline import redaction
+from assistant.providers import redaction
 from assistant.providers.base import Completion, Provider, ProviderError, ProviderRequest, Route
 from assistant.providers.breakers import CircuitBreaker
 from assistant.providers.bulkheads import Bulkhead

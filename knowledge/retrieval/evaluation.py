@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from catalog.models import TITLE_MAX, Tenant
 from catalog.services import tenant_create
+from core.indexable import INDEX_BATCH
 from knowledge import embedding
 from knowledge.models import Chunk, ChunkEmbedding
 from knowledge.query_encoder import encode_query
@@ -27,9 +28,10 @@ from knowledge.retrieval.fusion import RRF_K, reciprocal_rank_fusion
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import BM25_B, BM25_K1, chunk_search_keyword_ids
 from knowledge.retrieval.rerank import Candidate, rerankers_for
-from knowledge.selectors import chunk_search_vector_by, ranking_for
+from knowledge.retrieval.vector import chunk_search_vector_by
+from knowledge.selectors import ranking_for
 from knowledge.services.documents import document_create
-from knowledge.services.indexing import INDEX_BATCH, sources_index
+from knowledge.services.indexing import sources_index
 from knowledge.services.spaces import active_space
 
 RUN_DEPTH = 100  # documents kept per query: what recall@100 reads

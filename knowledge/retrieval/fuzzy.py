@@ -60,12 +60,12 @@ def _ranked(narrowed: str) -> str:
 # one of which the keyword index does not know (no document frequency in any of the tenant's locales'
 # term statistics): a query spelt as the catalog spells it is the keyword leg's, and its trigrams would
 # only recheck thousands of titles sharing a common word. Titles are narrowed by the query's words that
-# some title of the tenant holds as typed (full-text index lookups, a few ms at 1M SKUs), in passes that
+# some title of the tenant holds as typed (full-text index lookups), in passes that
 # each count when they list at most SPELT_MAX titles and one of them passes the threshold and the
 # visibility: `spelt`, the titles holding all those words; then `one_word_off`, those holding all but one
 # (another model number, a brand the query misspelt too). Only when the words are too few or too common to
-# narrow the titles is the trigram index asked (~25 ms, 50 ms and more for a long title of common words,
-# most of it rechecking titles that share trigrams with the query).
+# narrow the titles is the trigram index asked (the slowest path: most of its time goes to rechecking
+# titles that share trigrams with the query).
 # Codes only for a one-token, code-shaped query:
 # first by prefix (a btree range on upper(code)); only when no code of the tenant starts so is the
 # trigram index asked for similar codes and codes containing the query.
@@ -92,8 +92,8 @@ _RESEMBLING = """
             ORDER BY score DESC, s.id"""
 
 # The SQL's parts, each a CTE: the code passes only for a code-shaped query, the title passes only for a
-# query short enough to be a title (planning the whole statement took 8.6 ms with a filter's conditions
-# in each pass, at 1M SKUs; a pass left out would have matched nothing). `code_prefix` is always there:
+# query short enough to be a title (planning the whole statement with a filter's conditions in each pass
+# costs more than it saves; a pass left out would have matched nothing). `code_prefix` is always there:
 # the title passes read it, and for a query that is not code-shaped it is the constant false.
 _CODE_PREFIX = """code_prefix AS MATERIALIZED (
         SELECT %(code)s AND EXISTS (
@@ -204,7 +204,7 @@ def chunk_search_fuzzy_ids(
         sql = statement.format(product=_TENANT_PRODUCT, chunk=_TENANT_CHUNK, in_category="TRUE")
     else:
         # A category filter is also applied before the titles are ranked: with stock and price filters on
-        # top, checking the whole catalog's matches one by one took 309 ms for a typo'd title at 1M.
+        # top, checking the whole catalog's matches one by one would grow with the catalog.
         sql = statement.format(
             product=visibility.product_sql, chunk=visibility.chunk_sql, in_category=visibility.category_sql
         )

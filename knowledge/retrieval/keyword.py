@@ -1,9 +1,9 @@
 """The keyword leg: exact BM25 over the postings table, pruned with MaxScore, the caller's filters inside.
 
 Per locale, the query's lexemes are looked up in the term statistics (document frequency, and bounds on
-a posting's term weight). Scoring every posting of every query term is exact but reads all of them: at 1M
-SKUs a colour or a category noun holds 100k postings. MaxScore (Turtle and Flood, 1995) reads fewer and
-stays exact:
+a posting's term weight). Scoring every posting of every query term is exact but reads all of them: in a
+large catalog a colour or a category noun holds a large share of all postings. MaxScore (Turtle and Flood,
+1995) reads fewer and stays exact:
 
 1. A threshold: the k-th best visible score of some chunks, which the final k-th score can only exceed.
    When the rarest term is common (a brand, a product noun), the chunks holding the most of the rarest
@@ -32,14 +32,14 @@ from knowledge.retrieval.packed import packed_top
 from knowledge.retrieval.visibility import Visibility
 from knowledge.services.postings import BM25_B, BM25_K1, TS_CONFIGS, tf_part, ts_config_sql
 
-# Robertson/Sparck Jones BM25 with Lucene's idf. On SciFact (evaluate_retrieval) k1=1.2, b=0.75 scored
-# nDCG@10 0.690 against 0.687 for Anserini's k1=0.9, b=0.4 and 0.688 for bm25s's k1=1.5, b=0.75.
+# Robertson/Sparck Jones BM25 with Lucene's idf; k1 and b (knowledge.services.postings) were chosen with
+# `manage.py evaluate_retrieval` on SciFact (docs/benchmarks.md).
 QUERY_MAX_CHARS = 4_000  # to_tsvector over a pasted book is wasted work; the head carries the intent
 QUERY_MAX_TERMS = 64  # distinct lexemes scored at most: bounds the postings read by one query
 MAX_K = 1_000
 WORK_MEM = "64MB"  # the per-chunk sums of common terms stay in memory instead of spilling to disk
-# The pivot chunks are joined by those holding the next two rarest terms when the pivot term is this rare
-# (at 1M SKUs, bench/search_latency.py: keyword leg p50 56 -> 44, p95 150 -> 81 ms; same results).
+# The pivot chunks are joined by those holding the next two rarest terms when the pivot term is this rare:
+# a higher threshold sooner, the same results.
 PAIR_PIVOT_MAX_DF, PAIR_MAX = 5_000, 500
 EPSILON = 1e-9  # float sums in SQL and Python may differ in the last bits: prune only beyond that
 

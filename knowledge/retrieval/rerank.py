@@ -15,6 +15,7 @@ from typing import Protocol
 from django.conf import settings
 
 from knowledge.embedding import cross_encoder
+from knowledge.ranking import Ranking
 
 FEATURES = ("margin", "stock", "conversion", "freshness")
 FRESHNESS_HALF_LIFE_DAYS = 90.0  # a product edited a quarter ago counts half as fresh as one edited today
@@ -37,26 +38,6 @@ class Reranker(Protocol):
 
     def run(self, query: str, candidates: Sequence[Candidate]) -> list[Candidate]:
         """Return the candidates reordered, best first, with their new scores."""
-
-
-@dataclass(frozen=True)
-class Ranking:
-    """The ranking weights in force for a tenant (version 0: the settings' defaults)."""
-
-    version: int
-    rrf_k: int
-    keyword_weight: float
-    vector_weight: float
-    fuzzy_weight: float
-    relevance_weight: float
-    margin_weight: float
-    stock_weight: float
-    conversion_weight: float
-    freshness_weight: float
-
-    @classmethod
-    def from_settings(cls) -> "Ranking":
-        return cls(version=0, **settings.SEARCH_RANKING)
 
 
 class FeatureReranker:

@@ -10,7 +10,6 @@ import html
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,12 +18,13 @@ from decimal import Decimal
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from governance.authentication import Caller
 from knowledge.models import Chunk
 from knowledge.retrieval.fusion import reciprocal_rank_fusion
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.request import SearchRequest
 from knowledge.retrieval.rerank import Candidate, freshness, rerankers_for
+from knowledge.retrieval.vector import chunk_search_vector_ids, query_vector
 from knowledge.retrieval.visibility import (
     PRICED,
     SKU_SCOPE,
@@ -33,7 +33,7 @@ from knowledge.retrieval.visibility import (
     visibility_for,
     with_category_chunks,
 )
-from knowledge.selectors import chunk_search_vector_ids, query_vector, ranking_for
+from knowledge.selectors import ranking_for
 from knowledge.services.spaces import active_space, space_label
 
 VECTOR_K, KEYWORD_K, FUZZY_K = 100, 100, 50  # fused pool of at most 250 candidates: enough for 5 pages of 50
@@ -74,14 +74,15 @@ class SearchResult:
     versions: dict[str, str] = field(default_factory=dict)  # embedding space, ranking and re-rankers used
 
 
-def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchResult:
-    """Return one page of the caller's hits for `params["q"]`, with facets over every visible candidate.
+def search(request: SearchRequest, *, rerank: bool = True) -> SearchResult:
+    """Return one page of the caller's hits for the request's query, with facets over every visible candidate.
 
-    `params` is validated input: q, and optionally locale, category, in_stock (bool), price_min, price_max,
-    compliance_category, page (from 1) and page_size. Without `rerank`, the fused order is kept.
+    Without `rerank`, the fused order is kept.
     """
-    query, tenant_id = params["q"], caller.tenant.pk
-    visibility = visibility_for(caller, params)
+    query, tenant_id = request.query, request.caller.tenant_id
+    visibility = visibility_for(
+        request.caller, request.filters, locale=request.locale, product_scope=request.product_scope
+    )
     ranking, space = ranking_for(tenant_id=tenant_id), active_space()
     vector, keyword, fuzzy, rows = _legs(tenant_id, query, space, visibility)
     fused = dict(
@@ -102,7 +103,7 @@ def search(caller: Caller, params: Mapping, *, rerank: bool = True) -> SearchRes
         "ranking": f"v{ranking.version}",
         "reranker": "+".join(f"{step.name}@{step.version}" for step in steps),
     }
-    page, size = params.get("page") or 1, params["page_size"]
+    page, size = request.page, request.size
     window = candidates[(page - 1) * size : page * size]
     chunks = Chunk.objects.select_related("product").in_bulk([c.id for c in window])
     words = _query_words(query)

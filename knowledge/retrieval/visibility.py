@@ -9,22 +9,22 @@ iterative scan, BM25's full scoring, trigram candidates filtered before their LI
 Conditions use named parameters prefixed `v_` so they merge with a leg's own parameters.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from django.db import connection
 
 from catalog.selectors import category_entitled_ids, category_subtree_ids_by_slug, price_lists_for
-from governance.authentication import Caller
+from core.tenancy import Caller
+from knowledge.retrieval.request import SearchFilters
 
-PRODUCT_FILTERS = ("category", "in_stock", "price_min", "price_max", "compliance_category")
+NO_FILTERS = SearchFilters()
 # A category subtree with at most this many products is searched exactly by the vector and keyword legs:
 # every chunk of it is scored, then checked for visibility best first (cheaper than an index walk that
 # skips the rest of the catalog, and exact).
 EXACT_CATEGORY_MAX_PRODUCTS = 6_000
 # The live leaf chunks of the products in the requested category subtree (`small_category` callers), read
-# from two covering indexes: the products' sorted ids, then one walk of the chunks' index along them (at 1M
-# SKUs, 27k chunks of 5.4k products: 13 ms, against 33 ms on three processes for a join over the tables).
+# from two covering indexes: the products' sorted ids, then one walk of the chunks' index along them (cheaper
+# than a join over the tables).
 CATEGORY_CHUNKS = """
     SELECT c.id FROM knowledge_chunk c
     WHERE c.product_id = ANY(ARRAY(
@@ -88,7 +88,7 @@ class Visibility:
 
 def with_category_chunks(visibility: Visibility) -> Visibility:
     """The same visibility with its small category's chunk ids read once, for the legs of one search to
-    share instead of each reading them (13 ms at 1M for a leaf of 5.4k products)."""
+    share instead of each reading them."""
     if not visibility.small_category or "v_chunks" in visibility.params:
         return visibility
     with connection.cursor() as cursor:
@@ -100,13 +100,15 @@ def with_category_chunks(visibility: Visibility) -> Visibility:
     return replace(visibility, params={**visibility.params, "v_chunks": listed})
 
 
-def has_product_filter(filters: Mapping) -> bool:
-    return any(filters.get(name) not in (None, "") for name in PRODUCT_FILTERS)
-
-
-def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
-    """Build the caller's visibility for validated filters (locale, category, in_stock, price_*, compliance)."""
-    tenant_id = caller.tenant.pk
+def visibility_for(
+    caller: Caller,
+    filters: SearchFilters = NO_FILTERS,
+    *,
+    locale: str | None = None,
+    product_scope: tuple[int, ...] | None = None,
+) -> Visibility:
+    """Build the caller's visibility for these filters, the locale to keep to and an optional product scope."""
+    tenant_id = caller.tenant_id
     params: dict = {"v_tenant": tenant_id}
     product = ["p.tenant_id = %(v_tenant)s", "p.is_active"]
     entitled = category_entitled_ids(caller=caller)
@@ -114,15 +116,18 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
         params["v_entitled"] = sorted(entitled)
         product.append("p.category_id = ANY(%(v_entitled)s)")
     small = False
-    if filters.get("category"):
-        params["v_category"] = category_subtree_ids_by_slug(tenant_id=tenant_id, slug=filters["category"])
+    if filters.category:
+        params["v_category"] = category_subtree_ids_by_slug(tenant_id=tenant_id, slug=filters.category)
         product.append(IN_CATEGORY)
         small = _small_category(params["v_category"])
-    if filters.get("compliance_category"):
-        params["v_compliance"] = filters["compliance_category"]
+    if filters.compliance_category:
+        params["v_compliance"] = filters.compliance_category
         product.append("p.compliance_category = %(v_compliance)s")
+    if product_scope is not None:
+        params["v_products"] = sorted(product_scope)
+        product.append("p.id = ANY(%(v_products)s)")
     params["v_lists"] = list(price_lists_for(caller=caller).values_list("pk", flat=True))
-    params["v_low"], params["v_high"] = filters.get("price_min"), filters.get("price_max")
+    params["v_low"], params["v_high"] = filters.price_min, filters.price_max
     sku_conditions = _sku_conditions(filters, params)
 
     product_sql = " AND ".join(product + [c.format(scope=_PRODUCT_SKU_SCOPE) for c in sku_conditions])
@@ -131,7 +136,7 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
         f" AND EXISTS (SELECT 1 FROM catalog_product p WHERE p.id = c.product_id AND {' AND '.join(product)})"
         f" AND {_chunk_skus(sku_conditions)})"
     )
-    if has_product_filter(filters):
+    if filters.narrows_products or product_scope is not None:
         visible = scoped  # product filters: policies and documents without a product cannot match them
     else:
         unscoped = "c.product_id IS NULL"
@@ -139,8 +144,8 @@ def visibility_for(caller: Caller, filters: Mapping) -> Visibility:
             unscoped += " AND (c.category_id IS NULL OR c.category_id = ANY(%(v_entitled)s))"
         visible = f"({scoped} OR ({unscoped}))"
     chunk = ["c.tenant_id = %(v_tenant)s", "c.retired_at IS NULL", "c.is_leaf", visible]
-    if filters.get("locale"):
-        params["v_locale"] = filters["locale"]
+    if locale:
+        params["v_locale"] = locale
         chunk.append("c.locale = %(v_locale)s")
     return Visibility(" AND ".join(chunk), product_sql, params, small)
 
@@ -162,7 +167,7 @@ def _small_category(category_ids: list[int]) -> bool:
 def _chunk_skus(sku_conditions: list[str]) -> str:
     """A chunk's SKU conditions: a SKU chunk's own SKU is active and meets them; a product chunk's product
     has SKUs that do. Split by kind, a SKU chunk's check is a primary-key lookup rather than a walk over its
-    product's SKUs (at 1M SKUs, checking a category's chunks took 40% less time in a low-stock category)."""
+    product's SKUs."""
     if not sku_conditions:
         return f"(c.source_kind <> 'sku' OR {_SKU_ACTIVE})"
     own = [_SKU_ACTIVE] + [c.format(scope=_OWN_SKU_SCOPE) for c in sku_conditions]  # active: `NOT STOCKED` too
@@ -170,11 +175,11 @@ def _chunk_skus(sku_conditions: list[str]) -> str:
     return f"CASE WHEN c.source_kind = 'sku' THEN {' AND '.join(own)} ELSE {product} END"
 
 
-def _sku_conditions(filters: Mapping, params: dict) -> list[str]:
+def _sku_conditions(filters: SearchFilters, params: dict) -> list[str]:
     """Stock and price conditions over the SKUs in `{scope}` (filled in per alias by the caller)."""
     conditions = []
-    if filters.get("in_stock") is not None:
-        conditions.append(STOCKED if filters["in_stock"] else f"NOT {STOCKED}")
+    if filters.in_stock is not None:
+        conditions.append(STOCKED if filters.in_stock else f"NOT {STOCKED}")
     if params["v_low"] is not None or params["v_high"] is not None:
         conditions.append(f"EXISTS (SELECT 1 {PRICED})")
     return conditions

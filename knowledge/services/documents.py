@@ -9,8 +9,9 @@ from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
 from catalog.models import Tenant
+from core.indexable import index_mark_changed, index_schedule
 from knowledge.models import Document, DocumentFormat, DocumentVersion, SourceKind
-from knowledge.services.indexing import chunks_retire, index_mark_changed, index_schedule
+from knowledge.services.indexing import chunks_retire
 
 DOCUMENT_FIELDS = ("slug", "kind", "format", "locale", "title", "body", "product", "rating", "author")
 PDF_MAGIC = b"%PDF-"

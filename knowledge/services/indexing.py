@@ -1,6 +1,6 @@
 """Keep the index a function of the content: schedule, index, retire, sweep.
 
-Writers call `index_mark_changed` before saving and `index_schedule` after; the worker calls
+Writers call `core.indexable.index_mark_changed` before saving and `index_schedule` after; the worker calls
 `sources_index`; the beat calls `index_sweep`, which finds every row whose hashes differ.
 """
 
@@ -15,45 +15,19 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from core.indexable import PENDING, index_enqueue
 from knowledge import embedding
 from knowledge.chunking import ChunkDraft
-from knowledge.indexable import PENDING
 from knowledge.models import Chunk, ChunkEmbedding, EmbeddingSpace
+from knowledge.services import generations, postings
 from knowledge.sources import SOURCES, SourceSpec
 
 logger = logging.getLogger(__name__)
 
-INDEX_BATCH = 256  # sources per bulk task: several encode batches, so length-sorting wastes little padding
 DRAIN_BATCH = 32  # rows an edit's task takes along from a backlog: small, so the next edit waits little
 SWEEP_LIMIT = 5_000  # rows a sweep enqueues at most; the next sweep takes the rest
 ERROR_MAX = 2_000  # characters of an indexing error kept on the row
 FAILED_BACKOFF_MAX_S = 3_600
-
-
-def index_mark_changed(instance) -> None:
-    """Note on an unsaved source that its content changed now (for the lag shown in the admin)."""
-    instance.index_changed_at = timezone.now()
-    instance.index_error = ""
-    instance.index_attempts = 0
-
-
-def index_schedule(kind: str, ids) -> None:
-    """Enqueue indexing of these sources once the current transaction commits."""
-    ids = sorted(set(ids))
-    if ids:
-        transaction.on_commit(lambda: index_enqueue(kind, ids))
-
-
-def index_enqueue(kind: str, ids: list[int]) -> None:
-    """Send indexing tasks now; with the broker down, log and leave the rows to the sweep."""
-    from knowledge.tasks import sources_index_task
-
-    for start in range(0, len(ids), INDEX_BATCH):
-        try:
-            sources_index_task.apply_async(args=(kind, ids[start : start + INDEX_BATCH]), retry=False)
-        except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep bounds the delay
-            logger.warning("broker unavailable (%s); %d %s rows wait for the sweep", type(exc).__name__, len(ids), kind)
-            return
 
 
 def live_spaces() -> list[EmbeddingSpace]:
@@ -241,8 +215,6 @@ def _diff(plan: _Planned, live: list[Chunk]) -> tuple[list[tuple], list[int], li
 
 def _insert(new_rows, spaces: list[EmbeddingSpace], vectors: dict) -> None:
     """Insert parents before children (children need their parent's id), then the leaves' vectors and postings."""
-    from knowledge.services import postings
-
     Chunk.objects.bulk_create([row for row, parent, _ in new_rows if parent is None])
     for row, parent, plan in new_rows:
         if parent is not None:
@@ -258,14 +230,11 @@ def _insert(new_rows, spaces: list[EmbeddingSpace], vectors: dict) -> None:
 
 
 def _retire_ids(chunk_ids: list[int]) -> None:
-    from assistant.services.answer_cache import answer_cache_invalidate_chunks
-    from knowledge.services import postings
-
     if chunk_ids:
         postings.postings_remove(chunk_ids)
         ChunkEmbedding.objects.filter(chunk_id__in=chunk_ids).delete()
         Chunk.objects.filter(pk__in=chunk_ids).update(retired_at=timezone.now())
-        answer_cache_invalidate_chunks(chunk_ids)  # cached answers citing these sources stop matching
+        generations.chunks_generation_bump(chunk_ids)  # what was derived from these sources stops matching
 
 
 def chunks_retire(kind: str, source_ids) -> int:
@@ -321,3 +290,8 @@ def _backoff_over(error: str, attempts: int, enqueued_at, now) -> bool:
         return True
     wait = min(30 * 2 ** min(attempts, 10), FAILED_BACKOFF_MAX_S)
     return (now - enqueued_at).total_seconds() >= wait
+
+
+def sources_deleted_retire(sender, *, kind: str, ids, **kwargs) -> None:
+    """Retire the chunks of sources a writer in another app is deleting (core.indexable.sources_deleted)."""
+    chunks_retire(kind, ids)

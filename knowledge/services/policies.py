@@ -4,8 +4,9 @@ from django.db import transaction
 from django.db.models import Max
 
 from catalog.models import Tenant
+from core.indexable import index_mark_changed, index_schedule
 from knowledge.models import Policy, PolicyVersion, SourceKind
-from knowledge.services.indexing import chunks_retire, index_mark_changed, index_schedule
+from knowledge.services.indexing import chunks_retire
 
 POLICY_FIELDS = ("slug", "kind", "locale", "region", "title", "body")
 

@@ -1,15 +1,11 @@
 """Ranking profiles: publish a tenant's next fusion and feature weights; read the version in force."""
 
-import dataclasses
-
 from django.db import transaction
 from django.db.models import Max
 
 from catalog.models import Tenant
 from knowledge.models import RankingProfile
-from knowledge.retrieval.rerank import Ranking
-
-WEIGHT_FIELDS = tuple(f.name for f in dataclasses.fields(Ranking) if f.name != "version")  # the profile's weights
+from knowledge.ranking import WEIGHT_FIELDS
 
 
 @transaction.atomic

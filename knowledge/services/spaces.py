@@ -2,6 +2,7 @@
 
 import logging
 
+from celery import current_app
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -15,6 +16,9 @@ logger = logging.getLogger(__name__)
 BACKFILL_BATCH = 256  # chunks per encode round: long enough to amortise, short enough to stay responsive
 PURGE_BATCH = 5_000
 BACKFILL_LOCK_S = 600
+# Sent by name: the tasks module imports these services, never the reverse.
+BACKFILL_TASK = "knowledge.tasks.embedding_space_backfill"
+PURGE_TASK = "knowledge.tasks.embedding_space_purge"
 
 
 def hnsw_index_name(space_id: int) -> str:
@@ -59,14 +63,12 @@ def space_label(space: EmbeddingSpace | None) -> str:
 
 def embedding_space_backfill_schedule(space_id: int | None = None) -> None:
     """Enqueue the backfill of the building space unless one already runs."""
-    from knowledge.tasks import embedding_space_backfill_task
-
     if space_id is None:
         space_id = (
             EmbeddingSpace.objects.filter(state=EmbeddingSpace.State.BUILDING).values_list("pk", flat=True).first()
         )
     if space_id is not None and cache.add(f"space-backfill:{space_id}", 1, BACKFILL_LOCK_S):
-        embedding_space_backfill_task.delay(space_id)
+        current_app.send_task(BACKFILL_TASK, args=(space_id,))
 
 
 def _missing(space: EmbeddingSpace):
@@ -115,9 +117,7 @@ def embedding_space_promote(space: EmbeddingSpace) -> bool:
 
 
 def _purge_later(space_id: int) -> None:
-    from knowledge.tasks import embedding_space_purge_task
-
-    embedding_space_purge_task.delay(space_id)
+    current_app.send_task(PURGE_TASK, args=(space_id,))
 
 
 def embedding_space_purge(space_id: int) -> int:

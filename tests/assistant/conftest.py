@@ -98,7 +98,7 @@ DEMO_KEYS = {
 
 def _demo_index() -> None:
     """Index every pending demo row in this process, through the indexer the worker runs (real model, real DB)."""
-    from knowledge.indexable import PENDING
+    from core.indexable import PENDING
     from knowledge.sources import SOURCES
 
     for kind, spec in SOURCES.items():
@@ -113,7 +113,7 @@ def demo_catalog(django_db_setup, django_db_blocker):
     other modules (and the seed tests) never find demo tenants."""
     from django.core.management import call_command
 
-    from catalog.demo.seed import demo_seed
+    from demo.seed import demo_seed
     from knowledge.models import EmbeddingSpace
     from knowledge.services.spaces import embedding_space_create
 

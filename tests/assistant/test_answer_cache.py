@@ -2,9 +2,9 @@
 
 import pytest
 
-from assistant.services import answer_cache
 from governance.models import AnswerRecord
 from knowledge.models import Chunk
+from knowledge.services.generations import chunks_generation_bump
 from knowledge.services.policies import policy_update
 from tests.worker import wait_until
 
@@ -42,7 +42,7 @@ def test_answer_cache__retiring_a_cited_chunk_invalidates_the_entry(shop, django
     cited = Chunk.objects.filter(source_kind="policy", source_key="returns-eu", retired_at__isnull=True)
 
     with django_capture_on_commit_callbacks(execute=True):
-        answer_cache.answer_cache_invalidate_chunks(list(cited.values_list("pk", flat=True)))
+        chunks_generation_bump(list(cited.values_list("pk", flat=True)))
 
     assert not _ask(shop)["cache_hit"]
 

@@ -222,24 +222,6 @@ def test_prompt_template__an_edit_publishes_a_new_version_that_answers_record(sh
     assert AnswerRecord.objects.get(pk=body["answer_id"]).prompt.endswith("Be brief.")
 
 
-def test_storefront_demo__page_lists_the_demo_keys_that_exist(admin_client, shop):
-    client = admin_client  # the page is for signed-in users only
-    from governance.models import ApiKey, hash_key
-
-    ApiKey.objects.filter(prefix__in=["demo0001", "demo0003"]).delete()
-    ApiKey.objects.create(
-        tenant=shop.tenant, name="Storefront (retail)", prefix="demo0001",
-        key_hash=hash_key("ck_demo0001_acme-retail-demo-key"),
-    )  # fmt: skip
-
-    page = client.get("/")
-
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "ck_demo0001_acme-retail-demo-key" in html and "ck_demo0003" not in html
-    assert "text/event-stream" in html and "/ai/v1/chat" in html
-
-
 def test_schema__lists_the_assistant_and_citation_endpoints(admin_client):
     client = admin_client
     import yaml

@@ -9,7 +9,7 @@ import pytest
 from assistant.pipeline.claims import prices_in
 from catalog.models import Price
 from catalog.selectors import price_lists_for
-from governance.authentication import Caller
+from core.tenancy import Caller
 from governance.models import ApiKey, hash_key
 from tests import factories
 
@@ -121,7 +121,7 @@ def _ask(demo_catalog, key: str, question: str) -> dict:
 
 def _caller(raw_key: str) -> Caller:
     key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(raw_key))
-    return Caller(key.tenant, key.customer_group, key)
+    return Caller.of(key.tenant, key.customer_group, key)
 
 
 def _assert_prices_are_the_callers(demo_catalog, key: str, answer: str) -> None:

@@ -6,8 +6,9 @@ import uuid
 import pytest
 import redis
 
-from assistant.providers.breakers import CircuitBreaker, redis_client
+from assistant.providers.breakers import CircuitBreaker
 from assistant.providers.bulkheads import Bulkhead
+from core.redis import redis_client
 from tests.worker import wait_until
 
 

@@ -3,11 +3,12 @@
 import pytest
 
 from assistant.pipeline.prompting import PromptAssembler
+from assistant.pipeline.roles import verify_all
 from assistant.pipeline.sentences import SentenceSplitter, split_sentences
 from assistant.pipeline.types import Ask, Guarded, Passage, Retrieved
 from assistant.pipeline.verification import CatalogVerifier
 from catalog.models import CustomerGroup
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk
 
 pytestmark = pytest.mark.django_db
@@ -19,15 +20,15 @@ def _prompt(shop, *keys, group=None):
     for key in keys:
         kind, _, natural = key.partition(":")
         chunks.append(Chunk.objects.get(source_kind=kind, source_key=natural, retired_at__isnull=True, is_leaf=True))
-    caller = Caller(tenant=shop.tenant, customer_group=group)
+    caller = Caller.of(shop.tenant, group)
     guarded = Guarded(Ask("chat", "q"), "q", "en", "low")
     retrieved = Retrieved(tuple(Passage(c, 1.0) for c in chunks), 1.0)
-    return caller, PromptAssembler("chat").run(caller, guarded, retrieved)
+    return caller, guarded, PromptAssembler("chat").run(caller=caller, guarded=guarded, retrieved=retrieved)
 
 
 def _verify(shop, draft, *keys, group=None):
-    caller, prompt = _prompt(shop, *keys, group=group)
-    return CatalogVerifier().run(caller, prompt, "en", draft)
+    caller, guarded, prompt = _prompt(shop, *keys, group=group)
+    return verify_all(CatalogVerifier().run(caller=caller, guarded=guarded, prompt=prompt, draft=[draft]))
 
 
 def test_verifier__keeps_cited_supported_sentences_and_renumbers_citations(shop):

@@ -96,7 +96,7 @@ def test_docs_show_each_benchmark_that_runs_with_the_commit_it_was_measured_at()
     text = (Path(settings.BASE_DIR) / "docs" / "benchmarks.md").read_text()
     named = set()
     for section in text.split("\n## ")[1:]:
-        title, words = section.splitlines()[0], [w.strip("`|,.()*") for w in section.split()]
+        title, words = section.splitlines()[0], [w.strip("`|,.()*:;") for w in section.split()]
         scripts = {w.split("/")[1].removesuffix(".py") for w in words if w.startswith("bench/") and w.endswith(".py")}
         assert all((BENCH_DIR / f"{s}.py").exists() for s in scripts), f"a removed benchmark in {title!r}"
         assert any(len(w) >= 7 and set(w) <= set("0123456789abcdef") for w in words), f"no commit in {title!r}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from catalog.models import SKU, Price, Product, ProductTranslation
 from knowledge.models import Chunk
-from knowledge.selectors import chunk_search_vector
+from knowledge.retrieval.vector import chunk_search_vector
 from tests import factories
 from tests.test_admin import add_inline_row, admin_url, browser_form, form_errors, login_editor, submit
 from tests.worker import wait_until

@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog import services as catalog_services
 from catalog.api import ProductListApi, SkuListApi
-from catalog.models import SKU
+from catalog.models import SKU, CustomerGroup, Tenant
 from catalog.selectors import category_entitled_ids, product_list, sku_list, sku_prices, stock_totals
-from governance.authentication import Caller
+from core.tenancy import Caller
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -211,8 +211,8 @@ def test_entitlement__group_sees_its_categories_and_their_descendants_only(shop)
 
 
 def test_category_entitled_ids__includes_descendants_and_is_none_for_all(shop):
-    group_caller = Caller(tenant=shop.tenant, customer_group=shop.b2b)
-    retail_caller = Caller(tenant=shop.tenant, customer_group=None)
+    group_caller = Caller.of(shop.tenant, shop.b2b)
+    retail_caller = Caller.of(shop.tenant)
 
     assert category_entitled_ids(caller=group_caller) == {
         shop.categories["headphones"].pk,
@@ -365,7 +365,7 @@ def _catalog_of(size: int):
             sku = factories.sku(product)
             catalog_services.price_set(price_list=default, sku=sku, amount=Decimal("9.90"))
             catalog_services.stock_set(sku=sku, warehouse=warehouse, quantity=1)
-    return Caller(tenant=tenant, customer_group=group), category
+    return Caller.of(tenant, group), category
 
 
 @pytest.mark.parametrize("size", [2, 6])
@@ -395,7 +395,8 @@ def test_list_endpoints__same_query_count_for_2_and_6_products():
     counts = {}
     for size in (2, 6):
         caller, _ = _catalog_of(size)
-        _, raw = factories.api_key(caller.tenant, caller.customer_group)
+        tenant, group = Tenant.objects.get(pk=caller.tenant_id), CustomerGroup.objects.get(pk=caller.customer_group_id)
+        _, raw = factories.api_key(tenant, group)
         client = factories.api_client(raw)
         client.get(PRODUCTS)  # the first call stamps the key's last_used_at
         with CaptureQueriesContext(connection) as products:
@@ -409,7 +410,7 @@ def test_list_endpoints__same_query_count_for_2_and_6_products():
 
 def test_stock_totals__sums_the_tenants_warehouses(shop):
     skus = {s.code: s.pk for s in SKU.objects.filter(tenant=shop.tenant)}
-    caller = Caller(tenant=shop.tenant, customer_group=None)
+    caller = Caller.of(shop.tenant)
 
     totals = stock_totals(caller=caller, sku_ids=[skus["HP-2"], skus["EB-1"], skus["SPK-1"]])
 
@@ -420,8 +421,8 @@ def test_sku_prices__resolves_the_callers_list_per_sku(shop):
     skus = {s.code: s.pk for s in SKU.objects.filter(tenant=shop.tenant)}
     ids = [skus["HP-1"], skus["HP-2"]]
 
-    b2b = sku_prices(caller=Caller(tenant=shop.tenant, customer_group=shop.b2b), sku_ids=ids)
-    retail = sku_prices(caller=Caller(tenant=shop.tenant, customer_group=None), sku_ids=ids)
+    b2b = sku_prices(caller=Caller.of(shop.tenant, shop.b2b), sku_ids=ids)
+    retail = sku_prices(caller=Caller.of(shop.tenant), sku_ids=ids)
 
     assert {k: [(p.amount, p.price_list.code) for p in v] for k, v in b2b.items()} == {
         skus["HP-1"]: [(Decimal("40.00"), "b2b")],

@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.model  # loads the embedding model
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import config.wsgi\n"

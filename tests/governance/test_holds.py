@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from governance.holds import RecordHeld, answer_assert_not_held, answers_held, legal_hold_place, legal_hold_release
+from governance.holds import answers_held, legal_hold_place, legal_hold_release
 from governance.models import AnswerCitation, AnswerClaim, AnswerRecord, AuditEvent, LegalHold
 from tests import factories
 from tests.governance.retention_data import answer, officer, refused, snapshot, sql
@@ -139,16 +139,6 @@ def test_answers_held__matches_each_scope_criterion_like_the_trigger():
     assert _held_ids(other) == set() and plain.pk not in _held_ids(tenant) and elsewhere.pk
     _hold(other, date_from=elsewhere.created_at, date_to=elsewhere.created_at)  # both ends inclusive
     assert _held_ids(other) == _sql_held_ids(other) == {elsewhere.pk}
-
-
-def test_answer_assert_not_held__raises_record_held_naming_the_matter(held):
-    free = answer(factories.TenantFactory())
-
-    with pytest.raises(RecordHeld, match="Doe v. Acme") as error:
-        answer_assert_not_held(held)
-
-    assert isinstance(error.value, PermissionDenied) and error.value.record == held
-    answer_assert_not_held(free)  # not held: no error
 
 
 WRITES = {

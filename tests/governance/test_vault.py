@@ -1,5 +1,6 @@
 """The PII vault: tokens, encryption at rest, audited detokenizing, and redaction before an outside provider."""
 
+import io
 import json
 import re
 import uuid
@@ -7,15 +8,17 @@ import uuid
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.management import CommandError, call_command
 
-from assistant.pipeline.redaction import StreamRestorer
 from assistant.providers import router
+from assistant.providers.redaction import StreamRestorer
 from governance.checks import pii_vault_key_check
 from governance.models import AnswerRecord, AuditEvent, PiiToken
 from governance.vault import TOKEN_RE, pii_detokenize, pii_tokenize, vault_keys
 from tests import factories
 from tests.assistant.fake_openai import FakeOpenAI, Reply, drill_request, provider_config
 from tests.governance.pii_corpus import planted_corpus
+from tests.governance.retention_data import answer
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +109,22 @@ def test_pii_detokenize__with_the_permission_reveals_the_tenants_values_and_is_a
     assert "max@example.org" not in revealed and TOKEN_RE.search(revealed)  # another tenant's token stays
     event = AuditEvent.objects.get(action="pii.detokenize", actor=user)
     assert event.tenant == tenant and event.detail == {"tokens": 2, "revealed": 1}
+
+
+def test_reveal_pii_command__reveals_a_records_values_to_a_permitted_user_and_refuses_others(tenant):
+    question, _ = pii_tokenize(tenant=tenant, text="mail jo@example.com please")
+    record = answer(tenant, question=question, answer="Within 30 days [1].")
+    allowed, refused = _reviewer(can_detokenize=True), _reviewer(can_detokenize=False)
+    out = io.StringIO()
+
+    call_command("reveal_pii", str(record.pk), user=allowed.username, stdout=out)
+    with pytest.raises(CommandError, match="reveal the values"):
+        call_command("reveal_pii", str(record.pk), user=refused.username, stdout=io.StringIO())
+
+    assert "Question: mail jo@example.com please" in out.getvalue()
+    assert AuditEvent.objects.filter(action="pii.detokenize", actor=allowed, tenant=tenant).count() == 1
+    assert AuditEvent.objects.filter(action="pii.detokenize_refused", actor=refused, tenant=tenant).count() == 1
+    assert TOKEN_RE.search(AnswerRecord.objects.get(pk=record.pk).question)  # the record keeps its token
 
 
 # The key ---------------------------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from governance.authentication import Caller
-from knowledge.api import DocumentListApi, PolicyListApi
+from core.tenancy import Caller
+from knowledge.api.content import DocumentListApi, PolicyListApi
 from knowledge.models import Policy
-from knowledge.selectors_content import document_list, policy_list
+from knowledge.selectors import document_list, policy_list
 from knowledge.services.policies import policy_update
 from tests import factories
 
@@ -219,7 +219,7 @@ def _content_of(size: int) -> Caller:
         policy = factories.policy(tenant)
         policy_update(policy, body="A second version.")
         factories.document(tenant, product=factories.product(tenant, category))
-    return Caller(tenant=tenant, customer_group=group)
+    return Caller.of(tenant, group)
 
 
 @pytest.mark.parametrize("size", [2, 6])

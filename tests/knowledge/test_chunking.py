@@ -1,5 +1,9 @@
+import pytest
+
 from knowledge.chunking import LEAF_MAX, PARENT_MAX, PARENT_MIN, chunk_text
 from knowledge.embedding import count_tokens
+
+pytestmark = pytest.mark.model  # loads the embedding model
 
 
 def _manual(sections: int, sentences: int) -> str:

@@ -1,10 +1,11 @@
 import pytest
 
 from catalog.services import stock_set
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk
 from knowledge.retrieval import fuzzy
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy, chunk_search_fuzzy_ids
+from knowledge.retrieval.request import SearchFilters
 from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.indexing import sources_index
 from tests import factories
@@ -129,7 +130,7 @@ def test_chunk_search_fuzzy__words_too_common_to_narrow_leave_the_titles_to_the_
 def test_chunk_search_fuzzy__when_no_narrowed_title_is_visible_those_one_word_off_are_ranked(model_line):
     tenant, machines = model_line
     _stocked(tenant, {"Ostergard Quantum T-110 Coffee Machines": 5})  # a look-alike
-    in_stock = visibility_for(Caller(tenant, None), {"in_stock": True})  # the T110 is out of stock
+    in_stock = visibility_for(Caller.of(tenant), SearchFilters(in_stock=True))  # the T110 is out of stock
 
     # the T120 differs by its model number alone; the look-alike, similar letter by letter, by two words
     assert _products_found(tenant, "Ostergrd Quantum T110 Coffee Machine", in_stock) == {machines["T120"].pk}
@@ -138,7 +139,7 @@ def test_chunk_search_fuzzy__when_no_narrowed_title_is_visible_those_one_word_of
 def test_chunk_search_fuzzy__titles_narrowed_by_the_words_but_not_visible_end_the_title_search(active_space):
     tenant = factories.TenantFactory()
     _stocked(tenant, {"Ostergard Quantum T110 Coffee Machine": 0, "Ostergard Quantum T-110 Coffee Machines": 5})
-    in_stock = visibility_for(Caller(tenant, None), {"in_stock": True})
+    in_stock = visibility_for(Caller.of(tenant), SearchFilters(in_stock=True))
 
     # Every title holding all but one of the query's words is out of stock: the look-alike that differs by
     # two words (similar letter by letter) is the keyword leg's to find, not worth a trigram search here.

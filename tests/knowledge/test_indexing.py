@@ -1,13 +1,15 @@
 import time
 
 import pytest
+from django.db import transaction
 
 from catalog import services as catalog_services
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk, ChunkEmbedding, EmbeddingSpace
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.request import SearchFilters
+from knowledge.retrieval.vector import chunk_search_vector
 from knowledge.retrieval.visibility import visibility_for
-from knowledge.selectors import chunk_search_vector
 from knowledge.services.documents import document_create, document_update
 from knowledge.services.indexing import sources_index
 from knowledge.services.spaces import active_space as active_space_now
@@ -80,6 +82,24 @@ def test_sources_index__re_embeds_only_the_changed_passage(active_space):
     after = {c.anchor: c.pk for c in _live_chunks("doc", document.pk) if c.is_leaf}
     assert report.embedded == 1
     assert sum(1 for anchor, pk in after.items() if before.get(anchor) == pk) == len(after) - 1
+
+
+@in_transaction
+def test_sku_delete__removes_its_chunks_from_search_inside_the_deleting_transaction(active_space):
+    product = factories.product(title="Enamel dutch oven", description="Holds 5 litres.")
+    kept, deleted = factories.sku(product, code="OVEN-24"), factories.sku(product, code="OVEN-28")
+    sources_index("sku", [kept.pk, deleted.pk])
+    deleted_pk = deleted.pk
+
+    with transaction.atomic():  # the catalog announces the delete; knowledge retires the chunks right there
+        catalog_services.sku_delete(deleted)
+        retired_before_commit = not _live_chunks("sku", deleted_pk).exists()
+
+    assert retired_before_commit
+    assert _live_chunks("sku", kept.pk).exists()  # only the deleted SKU's chunks leave search
+    assert Chunk.objects.filter(source_kind="sku", source_id=deleted_pk).exists()  # citations still resolve
+    codes = {hit.chunk.source_key for hit in chunk_search_vector(tenant_id=product.tenant_id, query="OVEN-28", k=5)}
+    assert "OVEN-28" not in codes and "OVEN-24" in codes
 
 
 @in_transaction
@@ -183,6 +203,6 @@ def test_sources_index__a_document_moved_to_another_product_is_filed_under_it(ac
     assert set(live.values_list("pk", flat=True)) == before
     assert {(c.product_id, c.category_id) for c in live} == {(kettle.pk, kettles.pk)}
     for slug, found in (("drills", set()), ("kettles", before)):  # a category filter follows the move
-        visibility = visibility_for(Caller(tenant, None), {"category": slug})
+        visibility = visibility_for(Caller.of(tenant), SearchFilters(category=slug))
         hits = chunk_search_keyword_ids(tenant_id=tenant.pk, query="charge battery", k=10, visibility=visibility)
         assert {cid for cid, _ in hits} & before == found

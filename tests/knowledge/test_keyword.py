@@ -4,7 +4,7 @@ from django.db.models import Sum
 from knowledge.models import Chunk, KeywordStats, Posting
 from knowledge.retrieval.fusion import reciprocal_rank_fusion
 from knowledge.retrieval.keyword import chunk_search_keyword
-from knowledge.selectors import chunk_search_vector
+from knowledge.retrieval.vector import chunk_search_vector
 from knowledge.services.documents import document_delete, document_update
 from knowledge.services.indexing import sources_index
 from tests import factories

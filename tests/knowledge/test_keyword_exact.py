@@ -12,11 +12,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk, KeywordStats, Posting, TermStats
 from knowledge.retrieval import keyword
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.keyword import BM25_B, BM25_K1, chunk_search_keyword_ids
+from knowledge.retrieval.request import SearchFilters
 from knowledge.retrieval.visibility import visibility_for, with_category_chunks
 from knowledge.services.postings import postings_add, postings_remove
 from tests import factories
@@ -129,7 +130,7 @@ def test_keyword_leg__a_category_filter_gets_the_exact_top_k_of_its_chunks(activ
 
 def assert_category_a_gets_its_top_k(rng, tenant, chunks, small: bool) -> None:
     """Filtered to `_corpus`'s category "a", the leg returns BM25's top k of that category's chunks."""
-    visibility = visibility_for(Caller(tenant, None), {"category": "a"})
+    visibility = visibility_for(Caller.of(tenant), SearchFilters(category="a"))
     allowed = {c.pk for c in chunks if c.product.category.slug == "a"}
     assert visibility.small_category is small
 
@@ -188,7 +189,7 @@ def test_category_chunks__listed_once_per_search_the_leg_returns_what_it_reads_i
     factories.CategoryFactory(tenant=tenant, slug="empty")
     postings_remove([c.pk for c in chunks[::5]])
     Chunk.objects.filter(pk__in=[c.pk for c in chunks[::5]]).update(retired_at=timezone.now())
-    visibility = visibility_for(Caller(tenant, None), {"category": "a"})
+    visibility = visibility_for(Caller.of(tenant), SearchFilters(category="a"))
     listed = with_category_chunks(visibility)
 
     live_in_a = sorted(c.pk for c in chunks[::2] if c.pk not in {r.pk for r in chunks[::5]})
@@ -198,6 +199,6 @@ def test_category_chunks__listed_once_per_search_the_leg_returns_what_it_reads_i
         query = " ".join(terms)
         expected = chunk_search_keyword_ids(tenant_id=tenant.pk, query=query, k=10, visibility=visibility)
         assert chunk_search_keyword_ids(tenant_id=tenant.pk, query=query, k=10, visibility=listed) == expected
-    empty = with_category_chunks(visibility_for(Caller(tenant, None), {"category": "empty"}))
+    empty = with_category_chunks(visibility_for(Caller.of(tenant), SearchFilters(category="empty")))
     assert empty.params["v_chunks"] == ""
     assert chunk_search_keyword_ids(tenant_id=tenant.pk, query=" ".join(VOCAB[:3]), k=10, visibility=empty) == []

@@ -8,11 +8,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from governance.authentication import Caller
+from core.tenancy import Caller
 from knowledge.models import Chunk, KeywordPack, PackedPostings
 from knowledge.retrieval import keyword, packed
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.request import SearchFilters
 from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.keyword_packs import keyword_pack_build, keyword_pack_status, keyword_packs_refresh
 from knowledge.services.postings import postings_remove
@@ -60,7 +61,7 @@ def _category_filter(tenant, chunks, slug):
     (None, None) without one."""
     if slug is None:
         return None, None
-    visibility = visibility_for(Caller(tenant, None), {"category": slug})
+    visibility = visibility_for(Caller.of(tenant), SearchFilters(category=slug))
     assert visibility.small_category
     return visibility, {c.pk for c in chunks if c.product.category.slug == slug}
 

@@ -9,6 +9,8 @@ from django.conf import settings as django_settings
 
 from knowledge import embedding, query_encoder
 
+pytestmark = pytest.mark.model  # loads the embedding model
+
 TEXTS = [
     "wireless headphones",
     "Akku-Bohrschrauber mit zwei Akkus",

@@ -4,7 +4,8 @@ import pytest
 
 from knowledge.embedding import cross_encoder
 from knowledge.models import Chunk, RankingProfile
-from knowledge.retrieval.rerank import Candidate, CrossEncoderReranker, FeatureReranker, Ranking
+from knowledge.ranking import Ranking
+from knowledge.retrieval.rerank import Candidate, CrossEncoderReranker, FeatureReranker
 from knowledge.selectors import ranking_for
 from knowledge.services.indexing import sources_index
 from knowledge.services.ranking import WEIGHT_FIELDS, ranking_profile_publish

@@ -1,7 +1,7 @@
 """GET /api/v1/search/: hybrid search with entitlement, filters, facets and stable pages."""
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import hypothesis
@@ -9,9 +9,11 @@ import pytest
 from hypothesis import strategies as st
 
 from catalog import services as catalog_services
-from governance.authentication import Caller
+from catalog.models import Product
+from core.tenancy import Caller
 from knowledge.models import Chunk
-from knowledge.retrieval.search import candidate_rows, highlight, price_band
+from knowledge.retrieval.request import SearchFilters, SearchRequest
+from knowledge.retrieval.search import candidate_rows, highlight, price_band, search
 from knowledge.retrieval.visibility import visibility_for
 from knowledge.services.indexing import sources_index
 from tests import factories
@@ -176,6 +178,17 @@ def test_search_api__without_product_filters_policies_are_found(shop):
     assert any(r["kind"] == "policy" and r["product"] is None for r in body["results"])
 
 
+def test_search__a_product_scope_keeps_to_those_products_passages(shop):
+    sonora = Product.objects.get(tenant=shop.tenant, handle="sonora")
+    request = SearchRequest(caller=Caller.of(shop.tenant), query="headphones return within 30 days", size=50)
+
+    scoped = search(replace(request, product_scope=(sonora.pk,)))
+    unscoped = search(request)
+
+    assert scoped.hits and {hit.chunk.product_id for hit in scoped.hits} == {sonora.pk}
+    assert {hit.chunk.product_id for hit in unscoped.hits} > {sonora.pk}  # other products, and the policy (None)
+
+
 def test_search_api__pages_never_repeat_a_result(shop):
     whole = _search(shop.retail, q="headphones", **ALL)
     pages = [_search(shop.retail, q="headphones", page=n, page_size=3) for n in (1, 2, 3)]
@@ -253,7 +266,7 @@ def test_highlight__marks_query_words_and_escapes_the_rest():
 @pytest.mark.parametrize("group", [False, True])
 def test_search__candidate_features_are_one_query_whatever_the_filters(shop, django_assert_num_queries, group):
     b2b = shop.tenant.customer_groups.get(code="b2b") if group else None
-    caller = Caller(tenant=shop.tenant, customer_group=b2b)
+    caller = Caller.of(shop.tenant, b2b)
     ids = list(Chunk.objects.filter(tenant=shop.tenant).values_list("pk", flat=True))
     filters = {
         "category": "audio",
@@ -263,7 +276,7 @@ def test_search__candidate_features_are_one_query_whatever_the_filters(shop, dja
     }
 
     for params in ({}, filters):  # sonora (its product and SKU chunks) matches the filters
-        visibility = visibility_for(caller, params)
+        visibility = visibility_for(caller, SearchFilters(**params))
         with django_assert_num_queries(1):
             rows = candidate_rows(visibility, ids)
         assert rows and all(row["id"] in ids for row in rows)
@@ -334,7 +347,9 @@ def test_search__with_committed_rows_the_vector_leg_keeps_a_connection_of_its_ow
         return hits
 
     monkeypatch.setattr(search_module, "_on_own_connection", recording)
-    results = [search_module.search(Caller(tenant, None), {"q": "headphones", "page_size": 10}) for _ in range(3)]
+    results = [
+        search_module.search(SearchRequest(caller=Caller.of(tenant), query="headphones", size=10)) for _ in range(3)
+    ]
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)", [sorted(set(pids))])
@@ -358,7 +373,7 @@ def test_search__the_vector_leg_runs_on_the_requests_connection_while_other_sear
 
     def vector_statements():
         with CaptureQueriesContext(connection) as captured:
-            result = search(Caller(tenant, None), {"q": "headphones", "page_size": 10})
+            result = search(SearchRequest(caller=Caller.of(tenant), query="headphones", size=10))
         assert result.hits and result.hits[0].legs["vector"] is not None
         return [q for q in captured.captured_queries if "knowledge_chunkembedding" in q["sql"]]
 

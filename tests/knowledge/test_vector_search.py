@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from knowledge.models import Chunk, ChunkEmbedding
-from knowledge.selectors import chunk_search_vector, chunk_search_vector_by
+from knowledge.retrieval.vector import chunk_search_vector, chunk_search_vector_by
 from tests import factories
 
 pytestmark = pytest.mark.django_db

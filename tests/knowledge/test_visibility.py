@@ -5,15 +5,16 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from governance.authentication import Caller
-from knowledge import selectors
+from core.tenancy import Caller
 from knowledge.models import Chunk, ChunkEmbedding
+from knowledge.retrieval import vector
 from knowledge.retrieval import visibility as visibility_module
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import chunk_search_keyword_ids
+from knowledge.retrieval.request import SearchFilters
 from knowledge.retrieval.search import candidate_rows
+from knowledge.retrieval.vector import chunk_search_vector_by
 from knowledge.retrieval.visibility import visibility_for
-from knowledge.selectors import chunk_search_vector_by
 from knowledge.services.indexing import sources_index
 from knowledge.services.postings import postings_add
 from tests import factories
@@ -49,7 +50,7 @@ def _rare_category(rng, space, common_rows: int):
     _product_chunks(common, _unit(rng, common_rows), space, 0)
     rare_vectors = _unit(rng, 20)
     rare_ids = np.array([c.pk for c in _product_chunks(rare, rare_vectors, space, 10_000)])
-    return tenant, rare, rare_ids, rare_vectors, visibility_for(Caller(tenant, None), {"category": "rare"})
+    return tenant, rare, rare_ids, rare_vectors, visibility_for(Caller.of(tenant), SearchFilters(category="rare"))
 
 
 @pytest.mark.parametrize("exact_max", [visibility_module.EXACT_CATEGORY_MAX_PRODUCTS, 0], ids=["exact", "hnsw"])
@@ -86,13 +87,13 @@ def test_vector_leg__the_exact_category_path_is_exact_even_when_the_planner_pref
     assert [h.chunk.pk for h in hits] == list(rare_ids[np.argsort(-(rare_vectors @ query))[:K]])
 
 
-@pytest.mark.parametrize("preselect", [selectors.EXACT_PRESELECT, 1], ids=["bounded-sort", "then-all-sorted"])
+@pytest.mark.parametrize("preselect", [vector.EXACT_PRESELECT, 1], ids=["bounded-sort", "then-all-sorted"])
 def test_vector_leg__a_small_category_is_searched_exactly_with_stock_checked_nearest_first(
     active_space, monkeypatch, preselect
 ):
     from catalog.services import stock_set
 
-    monkeypatch.setattr(selectors, "EXACT_PRESELECT", preselect)  # 1: the nearest k hold out-of-stock chunks
+    monkeypatch.setattr(vector, "EXACT_PRESELECT", preselect)  # 1: the nearest k hold out-of-stock chunks
 
     rng = np.random.default_rng(5)
     tenant = factories.TenantFactory()
@@ -104,7 +105,7 @@ def test_vector_leg__a_small_category_is_searched_exactly_with_stock_checked_nea
         stock_set(sku=factories.sku(product), warehouse=warehouse, quantity=i % 3)  # a third out of stock
         products.append(product)
     chunks = [_product_chunks(p, vectors[i : i + 1], active_space, 100 * i)[0] for i, p in enumerate(products)]
-    visibility = visibility_for(Caller(tenant, None), {"category": "lamps", "in_stock": True})
+    visibility = visibility_for(Caller.of(tenant), SearchFilters(category="lamps", in_stock=True))
     query = _unit(rng, 1)[0]
 
     hits = chunk_search_vector_by(
@@ -122,7 +123,7 @@ def test_keyword_leg__a_filter_returns_matches_that_rank_below_the_unfiltered_to
     strong = _product_chunks(common, np.zeros((30, DIMS)), active_space, 0, "anvil anvil anvil")
     weak = _product_chunks(rare, np.zeros((3, DIMS)), active_space, 1_000, "anvil with a long tail of other words")
     postings_add([c.pk for c in strong + weak])
-    visibility = visibility_for(Caller(tenant, None), {"category": "rare"})
+    visibility = visibility_for(Caller.of(tenant), SearchFilters(category="rare"))
 
     unfiltered = chunk_search_keyword_ids(tenant_id=tenant.pk, query="anvil", k=K)
     filtered = chunk_search_keyword_ids(tenant_id=tenant.pk, query="anvil", k=K, visibility=visibility)
@@ -140,7 +141,7 @@ def test_fuzzy_leg__a_filter_applies_before_the_limit(active_space):
     drills = [factories.product(tenant, tools, title=f"Hammer Drill {i}") for i in range(8)]
     garden_drill = factories.product(tenant, garden, title="Hammer Drill for soil augers")
     sources_index("product", [p.pk for p in [*drills, garden_drill]], drain=False)
-    visibility = visibility_for(Caller(tenant, None), {"category": "garden"})
+    visibility = visibility_for(Caller.of(tenant), SearchFilters(category="garden"))
 
     hits = chunk_search_fuzzy_ids(tenant_id=tenant.pk, query="hamer dril", k=3, visibility=visibility)
 
@@ -152,7 +153,7 @@ def test_fuzzy_leg__a_filter_applies_before_the_limit(active_space):
 def test_legs__odd_queries_under_filters_do_not_fail(active_space, query):
     tenant = factories.TenantFactory()
     group = factories.CustomerGroupFactory(tenant=tenant, all_categories=False)
-    visibility = visibility_for(Caller(tenant, group), {"in_stock": True, "price_min": 1, "locale": "en"})
+    visibility = visibility_for(Caller.of(tenant, group), SearchFilters(in_stock=True, price_min=1), locale="en")
     vector = np.ones(DIMS, dtype=np.float32) / np.sqrt(DIMS)
 
     assert chunk_search_keyword_ids(tenant_id=tenant.pk, query=query, k=5, visibility=visibility) == []
@@ -199,7 +200,7 @@ def two_skus(active_space):
 )
 def test_visibility__a_sku_chunk_follows_its_own_sku_and_a_product_chunk_any_active_sku(two_skus, filters, visible):
     tenant, by_source = two_skus
-    visibility = visibility_for(Caller(tenant, None), filters)
+    visibility = visibility_for(Caller.of(tenant), SearchFilters(**filters))
     everything = set().union(*by_source.values())
 
     rows = candidate_rows(visibility, everything)

@@ -1,0 +1,1 @@
+"""Storefront read API: content (policies, documents) and search, one module per concern."""
