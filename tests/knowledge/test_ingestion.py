@@ -5,9 +5,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from catalog.models import SKU, Category, CustomerGroup, Price, PriceList, Product, StockLevel, Warehouse
 from config.celery import app
+from knowledge.ingestion.formats import feed_schema, record_types, validate_record
 from knowledge.ingestion.models import IngestionRun, ProductMedia
 from knowledge.models import Document, PolicyVersion
 from knowledge.services.indexing import INDEX_BATCH
@@ -205,3 +207,12 @@ def test_import_catalog__price_and_stock_changes_embed_nothing(tmp_path, active_
     assert nothing_pending()  # no source row changed: nothing to embed
     wait_until(lambda: queued() == 0, 30, message="an empty queue")
     assert index_state(tenant) == indexed
+
+
+def test_feed_schema__is_a_valid_json_schema_and_accepts_every_sample_line():
+    Draft202012Validator.check_schema(feed_schema())
+    validator = Draft202012Validator(feed_schema())
+    records = [json.loads(line) for line in SAMPLE_FEED.read_text().splitlines()]
+    assert all(validate_record(r) == [] and validator.is_valid(r) for r in records)
+    assert {r["type"] for r in records} == set(record_types())  # the sample shows every record type
+    assert not validator.is_valid({"type": "price", "price_list": "retail", "sku": "A-1", "amount": -1})

@@ -6,9 +6,11 @@ import tracemalloc
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 
-from catalog.models import SKU, Product
+from catalog.models import SKU, Category, Product
 from knowledge.ingestion.formats import MAX_LINE_BYTES, feed_lines
+from knowledge.ingestion.run import LOCK_NAMESPACE
 from tests import factories
 from tests.knowledge.ingestion_helpers import run_import, stored_state, write_feed
 
@@ -141,3 +143,23 @@ def test_import_catalog__valid_lines_apply_below_the_reject_threshold(shop, tmp_
         report[0] == "file,line,type,key,field,problem"
         and report[1] == "feed.jsonl,2,product,saw,category,unknown category 'nowhere'"
     )
+
+
+def test_import_catalog__a_category_that_still_holds_products_is_not_deleted(shop, tmp_path):
+    path = write_feed(tmp_path / "feed.jsonl", [{"type": "category", "path": "tools", "deleted": True}])
+    ok, out = run_import(path, shop)
+    assert not ok and "1 rows not applied" in out
+    assert "feed.jsonl line 1, field -: not applied: other rows still refer to it" in out
+    assert Category.objects.filter(tenant=shop, slug="tools").exists()
+
+
+def test_import_catalog__one_import_per_tenant_at_a_time(shop, tmp_path):
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, shop.pk])
+        ok, out = run_import(write_feed(tmp_path / "feed.jsonl", [EDIT]), shop)
+    finally:
+        other.close()
+    assert not ok and "another import into 'bad-input-shop' is running" in out
+    assert Product.objects.get(tenant=shop, handle="drill").title == "Drill"

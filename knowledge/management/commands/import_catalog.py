@@ -8,7 +8,7 @@ from catalog.models import Tenant
 from knowledge.ingestion.apply import APPLY_BATCH, problem_lines
 from knowledge.ingestion.diff import DEFAULT_REJECT_SHARE
 from knowledge.ingestion.progress import bar_on
-from knowledge.ingestion.run import ImportResult, feed_import
+from knowledge.ingestion.run import ImportBusy, ImportOptions, ImportResult, feed_import
 
 FIRST_PROBLEMS = 10  # problems the error message lists; the report has them all
 ACTIONS = ("new", "changed", "unchanged", "deleted", "rejected")
@@ -43,11 +43,14 @@ class Command(BaseCommand):
             raise CommandError(f"{path} does not exist")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
-        result = feed_import(
-            tenant=found, path=feed, dry_run=dry_run, prune=prune, max_reject_share=max_reject_share,
-            report_path=Path(report) if report else None, progress=bar_on(self.stderr), batch_size=batch_size,
-            pause_s=batch_pause,
+        options = ImportOptions(
+            dry_run=dry_run, prune=prune, max_reject_share=max_reject_share,
+            report_path=Path(report) if report else None, batch_size=batch_size, pause_s=batch_pause,
         )  # fmt: skip
+        try:
+            result = feed_import(tenant=found, path=feed, options=options, progress=bar_on(self.stderr))
+        except ImportBusy as exc:
+            raise CommandError(str(exc)) from exc
         self._summary(result)
         if dry_run:
             self._examples(result)
