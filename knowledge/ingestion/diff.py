@@ -115,11 +115,19 @@ class _Available:
             keys[record.key] = record.payload.get("path", record.key)
 
 
+def _references(record: StagedRecord):
+    """Yield (field, referenced type, value) for every key the record names."""
+    parent = record.payload.get("path", "").rpartition("/")[0]
+    if record.record_type == "category" and parent:
+        yield "path", "category", parent
+    for field_name, target in REFERENCES[record.record_type]:
+        yield field_name, target, record.payload.get(field_name)
+
+
 def _check_references(record: StagedRecord, available: _Available) -> None:
     if record.payload.get("deleted"):
         return
-    for field_name, target in REFERENCES[record.record_type]:
-        value = record.payload.get(field_name)
+    for field_name, target, value in _references(record):
         if value is None:
             continue
         for item in value if isinstance(value, list) else [value]:
@@ -140,6 +148,10 @@ def _action(record: StagedRecord, catalog: _Catalog) -> str:
         return Action.REJECTED
     differs = any(record.payload[name] != live.get(name) for name in compared_fields(record.payload))
     return Action.CHANGED if differs else Action.UNCHANGED
+
+
+def _depth(record: StagedRecord) -> int:
+    return record.payload.get("path", "").count("/")
 
 
 def _prune_records(run: IngestionRun, records: list[StagedRecord], catalog: _Catalog) -> list[StagedRecord]:
@@ -178,7 +190,8 @@ def decide(run: IngestionRun) -> Decision:
         valid += pruned
     available = _Available(catalog)
     for record_type in ORDER:
-        for record in (r for r in valid if r.record_type == record_type):
+        # parents first: a category's parent is settled before the category is checked
+        for record in sorted((r for r in valid if r.record_type == record_type), key=_depth):
             if record.action != Action.REJECTED:
                 _check_references(record, available)
             if record.action == "":

@@ -122,6 +122,18 @@ def test_import_catalog__tombstones_delete_and_prune_deletes_what_the_feed_omits
 
 
 @pytest.mark.django_db
+def test_import_catalog__takes_records_in_any_order(tmp_path):
+    tenant = factories.TenantFactory()
+    records = list(reversed(_catalog(tenant, 2)))  # stock first, the root category last
+
+    ok, out = run_import(write_feed(tmp_path / "feed.jsonl", records), tenant)
+
+    assert ok, out
+    assert Category.objects.get(tenant=tenant, slug="drills").parent.slug == "tools"
+    assert StockLevel.objects.filter(sku__tenant=tenant).count() == 2
+
+
+@pytest.mark.django_db
 def test_import_catalog__reads_a_folder_of_csv_files_typed_by_name_or_column(tmp_path):
     tenant = factories.TenantFactory()
     feed = tmp_path / "feed"

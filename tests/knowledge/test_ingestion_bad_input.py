@@ -70,6 +70,11 @@ def test_import_catalog__an_unknown_category(shop, tmp_path):
     _refused(shop, path, "line 1, field category: unknown category 'garden/hoses'")
 
 
+def test_import_catalog__a_category_under_an_unknown_parent(shop, tmp_path):
+    path = write_feed(tmp_path / "feed.jsonl", [EDIT, {"type": "category", "path": "garden/hoses", "name": "Hoses"}])
+    _refused(shop, path, "line 2, field path: unknown category 'garden'")
+
+
 def test_import_catalog__a_duplicate_sku_code_in_one_file_and_across_products(shop, tmp_path):
     twice = [EDIT, {"type": "sku", "code": "DR-9", "product": "drill"}, {"type": "sku", "code": "DR-9",
              "product": "drill"}]  # fmt: skip
