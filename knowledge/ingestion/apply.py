@@ -11,9 +11,11 @@ from django.db import DatabaseError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
+from knowledge.ingestion.bulk import BULK_ANY, BULK_NEW
+from knowledge.ingestion.context import Context
 from knowledge.ingestion.models import IngestionRun, StagedRecord
 from knowledge.ingestion.staging import feed_dir
-from knowledge.ingestion.writers import WRITERS, Context
+from knowledge.ingestion.writers import WRITERS
 from knowledge.services.indexing import INDEX_BATCH, index_schedule_batched
 
 APPLY_BATCH = 2 * INDEX_BATCH  # rows per atomic batch: the rows it changes fill whole indexing tasks
@@ -54,19 +56,54 @@ def apply(run: IngestionRun, path: Path, progress: Progress, batch_size: int = A
 @transaction.atomic
 def _apply_batch(run: IngestionRun, batch: list[StagedRecord], directory: Path) -> int:
     """Write a batch and mark its records applied in one transaction; a row that fails is reported, not fatal."""
-    ctx, failed = Context(run.tenant, directory), 0
+    ctx = Context(run.tenant, directory)
+    ctx.prefetch([record.payload for record in batch])
     with index_schedule_batched():
-        for record in batch:
-            try:
-                with transaction.atomic():
-                    WRITERS[record.record_type](ctx, record.payload, record.action == StagedRecord.Action.DELETED)
-            except WRITE_ERRORS as exc:
-                ctx.clear()  # rows it created or deleted were rolled back
-                record.problems = [*record.problems, {"field": "", "problem": f"not applied: {_message(exc)}"}]
-                failed += 1
-            record.applied = True
+        for group in _same_type(batch):
+            for record in _bulk_write(ctx, group):
+                _write_one(ctx, record)
     StagedRecord.objects.bulk_update(batch, ["applied", "problems"])
-    return failed
+    return sum(1 for record in batch if record.problems)
+
+
+def _same_type(batch: list[StagedRecord]) -> list[list[StagedRecord]]:
+    """Split a batch (in phase order) into runs of one record type."""
+    groups: list[list[StagedRecord]] = []
+    for record in batch:
+        if groups and groups[-1][0].record_type == record.record_type:
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+    return groups
+
+
+def _bulk_write(ctx: Context, group: list[StagedRecord]) -> list[StagedRecord]:
+    """Write the group's rows that have a bulk path; return the rest (all of it when the database refused)."""
+    record_type, Action = group[0].record_type, StagedRecord.Action
+    writer = BULK_NEW.get(record_type) or BULK_ANY.get(record_type)
+    allowed = (Action.NEW,) if record_type in BULK_NEW else (Action.NEW, Action.CHANGED)
+    bulk = [r for r in group if r.action in allowed] if writer else []
+    if not bulk:
+        return group
+    try:
+        with transaction.atomic():
+            writer(ctx, [r.payload for r in bulk])
+    except WRITE_ERRORS:
+        ctx.clear()
+        return group  # one of them is bad: row by row, each with its own problem
+    for record in bulk:
+        record.applied = True
+    return [r for r in group if not r.applied]
+
+
+def _write_one(ctx: Context, record: StagedRecord) -> None:
+    try:
+        with transaction.atomic():
+            WRITERS[record.record_type](ctx, record.payload, record.action == StagedRecord.Action.DELETED)
+    except WRITE_ERRORS as exc:
+        ctx.clear()  # rows it created or deleted were rolled back
+        record.problems = [*record.problems, {"field": "", "problem": f"not applied: {_message(exc)}"}]
+    record.applied = True
 
 
 def _message(exc: Exception) -> str:

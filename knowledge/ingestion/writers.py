@@ -4,39 +4,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from catalog import services as catalog
-from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
+from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Warehouse
+from knowledge.ingestion.context import Context
 from knowledge.ingestion.records import file_bytes
 from knowledge.models import Document, DocumentFormat, DocumentKind, Policy
 from knowledge.services import documents, policies
 from knowledge.services.product_media import product_media_set
-
-
-class Context:
-    """The tenant, the feed's folder, and rows already looked up in this batch (by natural key)."""
-
-    def __init__(self, tenant: Tenant, directory: Path):
-        self.tenant, self.directory = tenant, directory
-        self._rows: dict[tuple, object] = {}
-
-    def clear(self) -> None:
-        self._rows.clear()
-
-    def get(self, model, **key):
-        """The tenant's row with this key, or None (a row found is remembered for the rest of the batch)."""
-        cache_key = (model, *sorted(key.items()))
-        row = self._rows.get(cache_key)
-        if row is None:
-            row = self._rows[cache_key] = model.objects.filter(tenant=self.tenant, **key).first()
-        return row
-
-    def forget(self, model, **key) -> None:
-        self._rows.pop((model, *sorted(key.items())), None)
-
-    def category(self, path: str | None) -> Category | None:
-        return self.get(Category, slug=path.rsplit("/", 1)[-1]) if path else None
-
-    def product(self, handle: str | None) -> Product | None:
-        return self.get(Product, handle=handle) if handle else None
 
 
 def _given(payload: dict, *names: str) -> dict:

@@ -9,8 +9,10 @@ from jsonschema import Draft202012Validator
 
 from catalog.models import SKU, Category, CustomerGroup, Price, PriceList, Product, StockLevel, Warehouse
 from config.celery import app
+from knowledge.ingestion.apply import apply
 from knowledge.ingestion.formats import feed_schema, record_types, validate_record
 from knowledge.ingestion.models import IngestionRun, ProductMedia
+from knowledge.ingestion.progress import no_progress
 from knowledge.models import Document, PolicyVersion
 from knowledge.services.indexing import INDEX_BATCH
 from tests import factories
@@ -228,3 +230,18 @@ def test_feed_schema__is_a_valid_json_schema_and_accepts_every_sample_line():
     assert all(validate_record(r) == [] and validator.is_valid(r) for r in records)
     assert {r["type"] for r in records} == set(record_types())  # the sample shows every record type
     assert not validator.is_valid({"type": "price", "price_list": "retail", "sku": "A-1", "amount": -1})
+
+
+@pytest.mark.django_db
+def test_apply__a_bulk_insert_the_database_refuses_is_written_row_by_row(tmp_path):
+    tenant = factories.TenantFactory()
+    feed = write_feed(tmp_path / "feed.jsonl", _catalog(tenant, 3))
+    assert run_import(feed, tenant, "--dry-run")[0]
+    run = IngestionRun.objects.get(tenant=tenant)
+    factories.product(tenant, handle="drill-1", title="Made after the decision")  # the bulk insert now collides
+
+    report = apply(run, feed, no_progress)
+
+    assert (report.applied, report.failed) == (16, 0)
+    assert Product.objects.get(tenant=tenant, handle="drill-1").title == "Drill 1"  # updated, not duplicated
+    assert Product.objects.filter(tenant=tenant).count() == 3 and SKU.objects.filter(tenant=tenant).count() == 3
