@@ -24,7 +24,7 @@ class ImportBusy(Exception):
 
 @contextmanager
 def tenant_import_lock(tenant: Tenant) -> Iterator[None]:
-    """Hold the tenant's import lock (a session lock: a killed importer's connection releases it)."""
+    """Hold the tenant's import lock (held by the connection: a killed importer's connection releases it)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, tenant.pk])
         if not cursor.fetchone()[0]:
