@@ -146,8 +146,8 @@ def _action(record: StagedRecord, catalog: _Catalog) -> str:
     if record.record_type == "sku" and live["product"] != record.payload["product"]:
         _reject(record, "product", f"SKU {record.key!r} belongs to product {live['product']!r}")
         return Action.REJECTED
-    differs = any(record.payload[name] != live.get(name) for name in compared_fields(record.payload))
-    return Action.CHANGED if differs else Action.UNCHANGED
+    record.changes = [name for name in compared_fields(record.payload) if record.payload[name] != live.get(name)]
+    return Action.CHANGED if record.changes else Action.UNCHANGED
 
 
 def _depth(record: StagedRecord) -> int:
@@ -180,7 +180,7 @@ def decide(run: IngestionRun) -> Decision:
     valid = []
     for record in records:
         if record.payload:  # staged valid; a decision from an earlier attempt is made again
-            record.action, record.problems = "", []
+            record.action, record.problems, record.changes = "", [], []
             valid.append(record)
     _mark_duplicates(valid)
     if run.prune:
@@ -205,7 +205,7 @@ def decide(run: IngestionRun) -> Decision:
 
 @transaction.atomic
 def _save(run: IngestionRun, records: list[StagedRecord], pruned: list[StagedRecord]) -> None:
-    StagedRecord.objects.bulk_update(records, ["action", "problems", "phase"], batch_size=2_000)
+    StagedRecord.objects.bulk_update(records, ["action", "problems", "changes", "phase"], batch_size=2_000)
     StagedRecord.objects.bulk_create(pruned, batch_size=2_000)
     run.counts = _counts(run)
     run.save(update_fields=["counts"])

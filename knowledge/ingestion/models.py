@@ -58,6 +58,7 @@ class StagedRecord(models.Model):
     payload = models.JSONField(default=dict, blank=True)
     problems = models.JSONField(default=list, blank=True, help_text="[{field, problem}]: non-empty when rejected.")
     action = models.CharField(max_length=10, choices=Action.choices, blank=True)
+    changes = models.JSONField(default=list, blank=True, help_text="The fields a changed record changes.")
     phase = models.PositiveSmallIntegerField(default=0, help_text="Apply order: parents before children.")
     applied = models.BooleanField(default=False)
 

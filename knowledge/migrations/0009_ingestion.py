@@ -55,6 +55,7 @@ class Migration(migrations.Migration):
                 ('payload', models.JSONField(blank=True, default=dict)),
                 ('problems', models.JSONField(blank=True, default=list, help_text='[{field, problem}]: non-empty when rejected.')),
                 ('action', models.CharField(blank=True, choices=[('new', 'New'), ('changed', 'Changed'), ('unchanged', 'Unchanged'), ('deleted', 'Deleted'), ('rejected', 'Rejected')], max_length=10)),
+                ('changes', models.JSONField(blank=True, default=list, help_text='The fields a changed record changes.')),
                 ('phase', models.PositiveSmallIntegerField(default=0, help_text='Apply order: parents before children.')),
                 ('applied', models.BooleanField(default=False)),
                 ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='records', to='knowledge.ingestionrun')),

@@ -83,6 +83,13 @@ def test_import_catalog__dry_run_prints_the_diff_and_writes_nothing(tmp_path):
     assert not Product.objects.filter(tenant=tenant).exists() and not Category.objects.filter(tenant=tenant).exists()
     assert IngestionRun.objects.get(tenant=tenant).state == "decided"
 
+    records = _catalog(tenant, 2)
+    run_import(write_feed(tmp_path / "a.jsonl", records), tenant)
+    records[4] = {**records[4], "title": "Drill zero, renamed", "description": "New text."}
+    ok, out = run_import(write_feed(tmp_path / "b.jsonl", records), tenant, "--dry-run")
+    assert ok and "changed  product         drill-0  (b.jsonl:5): title, description" in out
+    assert Product.objects.get(tenant=tenant, handle="drill-0").title == "Drill 0"
+
 
 @pytest.mark.django_db
 def test_import_catalog__an_edit_is_applied_and_unchanged_rows_are_left_alone(tmp_path):

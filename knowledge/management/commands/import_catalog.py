@@ -71,7 +71,8 @@ class Command(BaseCommand):
             self.stdout.write("first changes:")
         for record in result.decision.examples:
             where = f"{record.source}:{record.line}" if record.line else "--prune"
-            self.stdout.write(f"  {record.action:<8} {record.record_type:<15} {record.key}  ({where})")
+            changes = f": {', '.join(record.changes)}" if record.changes else ""
+            self.stdout.write(f"  {record.action:<8} {record.record_type:<15} {record.key}  ({where}){changes}")
 
     def _verdict(self, result: ImportResult, max_reject_share: float, dry_run: bool) -> None:
         decision, report = result.decision, result.report_path
