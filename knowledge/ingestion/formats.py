@@ -118,7 +118,10 @@ def _physical_lines(handle) -> Iterator[tuple[int, bytes | None, int]]:
         yield number, raw, len(raw)
 
 
-def _decode(raw: bytes) -> tuple[str | None, Problem | None]:
+def _decode(raw: bytes, number: int) -> tuple[str | None, Problem | None]:
+    """Decode a line as UTF-8; a byte order mark opening the file (as spreadsheets write) is dropped."""
+    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -136,7 +139,7 @@ def jsonl_lines(path: Path, name: str, start_after: int = 0) -> Iterator[FeedLin
             if raw is None:
                 yield FeedLine(name, number, None, [TOO_LONG], size)
                 continue
-            text, problem = _decode(raw)
+            text, problem = _decode(raw, number)
             if problem is None and not text.strip():
                 continue  # blank lines are allowed
             if problem is None:
@@ -163,7 +166,7 @@ def _csv_text(handle, bad: dict[int, Problem], sizes: dict[int, int]) -> Iterato
     """Feed csv.reader decoded lines; a too-long or undecodable line becomes empty and is noted in `bad`."""
     for number, raw, size in _physical_lines(handle):
         sizes[number] = size
-        text, problem = (None, TOO_LONG) if raw is None else _decode(raw)
+        text, problem = (None, TOO_LONG) if raw is None else _decode(raw, number)
         if problem is not None:
             bad[number] = problem
             yield "\n"

@@ -147,7 +147,7 @@ def test_import_catalog__reads_a_folder_of_csv_files_typed_by_name_or_column(tmp
     tenant = factories.TenantFactory()
     feed = tmp_path / "feed"
     feed.mkdir()
-    (feed / "categories.csv").write_text("path,name\ngarden,Garden\n")
+    (feed / "categories.csv").write_text("\ufeffpath,name\r\ngarden,Garden\r\n", encoding="utf-8")  # as Excel saves
     (feed / "products.csv").write_text(
         'handle,category,title,attributes,is_active\nhose,garden,Hose 25 m,"{""length_m"": 25}",true\n'
     )
