@@ -228,3 +228,69 @@ def stock_set(*, sku: SKU, warehouse: Warehouse, quantity: int) -> StockLevel:
     level.full_clean()
     level.save()
     return level
+
+
+@transaction.atomic
+def product_translation_delete(product: Product, *, locale: str) -> None:
+    if ProductTranslation.objects.filter(product=product, locale=locale).delete()[0]:
+        products_touch(Product.objects.filter(pk=product.pk))
+
+
+@transaction.atomic
+def category_delete(category: Category) -> None:
+    """Delete an empty category (one that still holds products or subcategories is protected)."""
+    category.delete()
+
+
+@transaction.atomic
+def customer_group_update(group: CustomerGroup, *, categories=None, **fields) -> CustomerGroup:
+    changed = _apply(group, fields, ("name", "all_categories"))
+    if changed:
+        group.full_clean()
+        group.save(update_fields=changed)
+    if categories is not None and {c.pk for c in categories} != set(group.categories.values_list("pk", flat=True)):
+        group.categories.set(categories)
+    return group
+
+
+@transaction.atomic
+def customer_group_delete(group: CustomerGroup) -> None:
+    group.delete()
+
+
+@transaction.atomic
+def price_list_update(price_list: PriceList, **fields) -> PriceList:
+    changed = _apply(price_list, fields, ("name", "currency", "customer_group"))
+    if changed:
+        price_list.full_clean()
+        price_list.save(update_fields=changed)
+    return price_list
+
+
+@transaction.atomic
+def price_list_delete(price_list: PriceList) -> None:
+    price_list.delete()
+
+
+@transaction.atomic
+def price_delete(*, price_list: PriceList, sku: SKU) -> None:
+    Price.objects.filter(price_list=price_list, sku=sku).delete()
+
+
+@transaction.atomic
+def warehouse_update(warehouse: Warehouse, **fields) -> Warehouse:
+    changed = _apply(warehouse, fields, ("name", "country"))
+    if changed:
+        warehouse.full_clean()
+        warehouse.save(update_fields=changed)
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_delete(warehouse: Warehouse) -> None:
+    warehouse.delete()
+
+
+@transaction.atomic
+def stock_delete(*, sku: SKU, warehouse: Warehouse) -> None:
+    StockLevel.objects.filter(sku=sku, warehouse=warehouse).delete()

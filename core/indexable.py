@@ -10,6 +10,9 @@ is sent by its name, so a content app never imports the indexer. A deleted sourc
 """
 
 import logging
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
 
 from celery import current_app
 from django.db import models, transaction
@@ -88,11 +91,38 @@ def index_mark_changed(instance) -> None:
     instance.index_attempts = 0
 
 
+_batched = threading.local()
+
+
 def index_schedule(kind: str, ids) -> None:
     """Enqueue indexing of these sources once the current transaction commits."""
+    collected = getattr(_batched, "ids", None)
+    if collected is not None:
+        collected[kind].update(ids)
+        return
     ids = sorted(set(ids))
     if ids:
         transaction.on_commit(lambda: index_enqueue(kind, ids))
+
+
+@contextmanager
+def index_schedule_batched():
+    """Collect the `index_schedule` calls of many writes and schedule each kind's rows once, at the end.
+
+    A bulk write (an import batch) then sends tasks of INDEX_BATCH rows that fill the encoder instead of
+    one task per row. Use it inside the transaction whose commit should send the tasks.
+    """
+    if getattr(_batched, "ids", None) is not None:  # nested: the outer block schedules
+        yield
+        return
+    _batched.ids = defaultdict(set)
+    try:
+        yield
+        collected = _batched.ids
+    finally:
+        _batched.ids = None
+    for kind, ids in collected.items():
+        index_schedule(kind, ids)
 
 
 def index_enqueue(kind: str, ids: list[int]) -> None:

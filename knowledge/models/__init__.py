@@ -376,3 +376,6 @@ class RankingProfile(models.Model):
 
     def __str__(self):
         return f"{self.tenant} ranking v{self.version}"
+
+
+from knowledge.models.ingestion import IngestionRun, ProductMedia, StagedRecord  # noqa: E402, F401 - the app's models
