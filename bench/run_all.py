@@ -20,6 +20,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 BASE_DIR = BENCH_DIR.parent
 QUIET_CPU_PCT = 25
+QUIET_DIRTY_MB = 64
 
 # Every key a benchmark promises (in either mode); the search sizes' keys are per configuration.
 SEARCH_CONFIG_KEYS = ("p50_ms", "p95_ms", "p99_ms", "qps", "error_share")
@@ -78,13 +79,22 @@ def command(name: str, smoke: bool, out: Path) -> list[str]:
     return args
 
 
+def dirty_mb() -> float:
+    """Data written but not yet on disk (the kernel's Dirty and Writeback), in MB."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
+    return sum(int(fields.get(name, "0 kB").split()[0]) for name in ("Dirty", "Writeback")) / 1024
+
+
 def settle(seconds: float) -> None:
-    """Wait until less than a quarter of the machine's CPU is in use (over 3 s), at most `seconds`."""
+    """Flush what the previous benchmark wrote to disk, then wait until less than a quarter of the CPU is in
+    use (over 3 s) and little data waits for writeback, at most `seconds`: its tail must not slow the next."""
     import psutil
 
     deadline = time.monotonic() + seconds
-    while psutil.cpu_percent(interval=3) > QUIET_CPU_PCT and time.monotonic() < deadline:
-        pass
+    os.sync()
+    while time.monotonic() < deadline:
+        if psutil.cpu_percent(interval=3) <= QUIET_CPU_PCT and dirty_mb() < QUIET_DIRTY_MB:
+            return
 
 
 def run_one(name: str, args) -> tuple[bool, dict, str]:
