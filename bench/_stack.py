@@ -43,7 +43,7 @@ def own_folder(name: str, *, wipe: bool = True, smoke: bool = False) -> Path:
     if wipe and path.exists():
         from config import embedded
 
-        embedded.stop_all()
+        embedded.stop()
         shutil.rmtree(path)
     record_start(smoke=smoke)
     return path
@@ -115,7 +115,7 @@ def stop_servers() -> None:
         from django.db import connections
 
         connections.close_all()
-    embedded.stop_all()
+    embedded.stop()
 
 
 class Workers:
@@ -149,17 +149,19 @@ class Workers:
         self.log.close()
 
 
-def index_all(env: dict, log_name: str, timeout: float = 1200) -> None:
-    """Run a real worker (and the beat's sweep) until no source waits for indexing."""
+def pending_count() -> int:
+    """Sources of every kind that wait for indexing."""
     from core.indexable import PENDING
     from knowledge.sources import SOURCES
 
-    def indexed() -> bool:
-        return not any(spec.model.objects.filter(PENDING).exists() for spec in SOURCES.values())
+    return sum(spec.model.objects.filter(PENDING).count() for spec in SOURCES.values())
 
+
+def index_all(env: dict, log_name: str, timeout: float = 1200) -> None:
+    """Run a real worker (and the beat's sweep) until no source waits for indexing."""
     workers = Workers(env, log_name).start()
     try:
-        wait_until(indexed, timeout, "indexing")
+        wait_until(lambda: pending_count() == 0, timeout, "indexing")
     finally:
         workers.stop()
 

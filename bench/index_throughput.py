@@ -12,7 +12,7 @@ Run: .venv/bin/python bench/index_throughput.py --out FILE.json [--smoke]
 import sys
 import time
 
-from _stack import Workers, bench_arguments, own_folder, run, setup_django, wait_until, write_report
+from _stack import Workers, bench_arguments, own_folder, pending_count, run, setup_django, wait_until, write_report
 
 
 def leaf_texts() -> dict[str, str]:
@@ -42,13 +42,6 @@ def raw_rate(texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - start)
 
 
-def pending_count() -> int:
-    from core.indexable import PENDING
-    from knowledge.sources import SOURCES
-
-    return sum(spec.model.objects.filter(PENDING).count() for spec in SOURCES.values())
-
-
 def load_catalog(env: dict, smoke: bool) -> None:
     """Load the catalog with no worker running, and drop the indexing tasks its commits queued."""
     from config.celery import app
@@ -62,8 +55,8 @@ def load_catalog(env: dict, smoke: bool) -> None:
     app.control.purge()
 
 
-def index_everything(workers: Workers) -> float:
-    """Enqueue every source for the started worker; return the seconds until none is pending."""
+def index_everything() -> float:
+    """Enqueue every source for the running worker; return the seconds until none is pending."""
     from knowledge.services.indexing import index_enqueue
     from knowledge.sources import SOURCES
 
@@ -86,7 +79,7 @@ def main() -> None:
     raw_per_s = raw_rate(texts)
     workers = Workers(env, "bench-throughput").start(beat=False)
     try:
-        elapsed = index_everything(workers)
+        elapsed = index_everything()
     finally:
         workers.stop()
     embedded = ChunkEmbedding.objects.values("chunk__content_hash").distinct().count()

@@ -219,12 +219,9 @@ def _generator_version() -> int:
 
 def _wipe(marker_path: Path) -> None:
     """Stop this size's servers and delete its database (only the bench's own folder under var/)."""
-    from pgserver.postgres_server import PostgresServer
-
     from config import embedded
 
-    embedded.stop_all()
-    PostgresServer._instances.clear()
+    embedded.stop()  # also forgets pgserver's handle on the stopped server
     marker_path.unlink(missing_ok=True)
     for folder in (embedded.pg_dir(), embedded.redis_dir()):
         if folder.exists():
@@ -234,7 +231,6 @@ def _wipe(marker_path: Path) -> None:
 def _configure_postgres(args) -> None:
     """Start PostgreSQL with the bench's memory settings (a restart when shared_buffers changes)."""
     import psycopg
-    from pgserver.postgres_server import PostgresServer
 
     from config import embedded
 
@@ -248,7 +244,6 @@ def _configure_postgres(args) -> None:
         if not pending[0]:
             return
         embedded.stop_postgres()
-        PostgresServer._instances.clear()  # pgserver keeps the stopped server as running in this process
     raise SystemExit("PostgreSQL did not take the new shared_buffers after a restart")
 
 

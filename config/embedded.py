@@ -291,10 +291,6 @@ def stop(parts=("redis", "postgres")) -> None:
         stop_postgres()
 
 
-def stop_all() -> None:
-    stop()
-
-
 def leftovers(root: Path) -> list[str]:
     """Embedded servers still running with their data under `root` (PostgreSQL and Redis both work in it)."""
     root, found = root.resolve(), []

@@ -93,7 +93,7 @@ def main(argv=None) -> int:
         return 0
     finally:
         stop(children)
-        embedded.stop_all()
+        embedded.stop()
         print("stopped; data kept under", embedded.data_dir())
 
 

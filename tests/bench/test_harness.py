@@ -28,7 +28,7 @@ def bench_folder(monkeypatch):
     monkeypatch.delenv("REDIS_URL")
     yield name, path
     monkeypatch.setenv("EMBEDDED_DIR", str(path))
-    embedded.stop_all()
+    embedded.stop()
     shutil.rmtree(path, ignore_errors=True)
 
 
