@@ -17,9 +17,15 @@ class IngestionRun(models.Model):
         APPLIED = "applied", "Applied"
         REFUSED = "refused", "Refused (too many rejected lines)"
 
+    class Origin(models.TextChoices):
+        FEED = "feed", "Feed file"
+        API = "api", "Bulk API"
+        EVENTS = "events", "Change events"
+
     UNFINISHED = (State.STAGING, State.STAGED, State.DECIDED, State.APPLYING)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="ingestion_runs")
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.FEED)
     source = models.CharField(max_length=1000, help_text="The feed's path as given to the command.")
     content_hash = models.CharField(max_length=64, help_text="SHA-256 of the feed's files (names and bytes).")
     prune = models.BooleanField(default=False)
