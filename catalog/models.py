@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.exceptions import ValidationError
@@ -216,3 +217,82 @@ class StockLevel(models.Model):
 
     def __str__(self):
         return f"{self.sku} @ {self.warehouse.code}: {self.quantity}"
+
+
+# Attribute contracts -------------------------------------------------------------------------------------------
+
+
+class AttributeType(models.TextChoices):
+    TEXT = "text", "Text"
+    NUMBER = "number", "Number (decimals allowed)"
+    INTEGER = "integer", "Whole number"
+    BOOLEAN = "boolean", "Yes or no (true / false)"
+    CHOICE = "choice", "One of a list of values"
+
+
+UNIT_TYPES = (AttributeType.NUMBER, AttributeType.INTEGER)  # a unit means something only for a quantity
+attribute_name_validator = RegexValidator(
+    r"^[\w][\w .-]*$", "Use letters, digits, spaces and _ . - only, starting with a letter, digit or _."
+)
+
+
+class AttributeContract(models.Model):
+    """One version of a category's attribute schema. Versions are never edited: each edit publishes the next
+    one (catalog.contracts.attribute_contract_publish) and the newest is in force. It applies to the products
+    of its category and of every subcategory without a contract of its own (the nearest category wins)."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="attribute_contracts")
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="attribute_contracts",
+        help_text="Its products, and those of its subcategories that have no contract of their own, must follow it.",
+    )  # fmt: skip
+    version = models.PositiveIntegerField(editable=False)
+    note = models.CharField(max_length=200, blank=True, help_text="Why this version: shown in the history.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant", "category", "-version"]
+        constraints = [models.UniqueConstraint(fields=["category", "version"], name="contract_version_per_category")]
+
+    def __str__(self):
+        return f"{self.category} v{self.version}"
+
+
+class AttributeField(models.Model):
+    """One attribute a contract declares: its key in a product's attributes, its type and what it allows."""
+
+    contract = models.ForeignKey(AttributeContract, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField(
+        max_length=100, validators=[attribute_name_validator],
+        help_text="The attribute's key, exactly as products and feeds write it, e.g. power_w.",
+    )  # fmt: skip
+    type = models.CharField(max_length=10, choices=AttributeType.choices, default=AttributeType.TEXT)
+    unit = models.CharField(
+        max_length=20, blank=True,
+        help_text="Numbers only: the unit values are in (W, kg, mm). A value written with it, “2200 W”, is accepted.",
+    )  # fmt: skip
+    allowed_values = ArrayField(
+        models.CharField(max_length=100), blank=True, default=list,
+        help_text="“One of a list” only: the values allowed, separated by commas (red,green,blue).",
+    )  # fmt: skip
+    required = models.BooleanField(default=False, help_text="Every product under the contract must have a value.")
+
+    class Meta:
+        ordering = ["contract", "id"]
+        constraints = [models.UniqueConstraint(fields=["contract", "name"], name="contract_field_name_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.type == AttributeType.CHOICE and not self.allowed_values:
+            raise ValidationError({"allowed_values": "List the values a choice allows, separated by commas."})
+        if self.type != AttributeType.CHOICE and self.allowed_values:
+            raise ValidationError({"allowed_values": "Only a “one of a list” attribute has allowed values."})
+        if self.unit and self.type not in UNIT_TYPES:
+            raise ValidationError({"unit": "Only a number or a whole number has a unit."})
+        if len(set(self.allowed_values)) != len(self.allowed_values):
+            raise ValidationError({"allowed_values": "Each allowed value once, please."})

@@ -78,6 +78,8 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+# Where the site is served: commands print admin links under it (import_catalog's held runs).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -151,10 +153,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # the worker keeps LOGGING below, its 
 INDEX_SWEEP_EVERY_S = env_float("INDEX_SWEEP_EVERY_S", 10.0)
 KEYWORD_PACK_REFRESH_S = env_float("KEYWORD_PACK_REFRESH_S", 300.0)
 RETENTION_PURGE_EVERY_S = env_float("RETENTION_PURGE_EVERY_S", 3600.0)
+INGESTION_FRESHNESS_EVERY_S = env_float("INGESTION_FRESHNESS_EVERY_S", 30.0)
 CELERY_BEAT_SCHEDULE = {
     "index-sweep": {"task": "knowledge.tasks.index_sweep", "schedule": INDEX_SWEEP_EVERY_S},
     "keyword-packs": {"task": "knowledge.tasks.keyword_packs_refresh", "schedule": KEYWORD_PACK_REFRESH_S},
     "records-purge": {"task": "governance.tasks.records_purge", "schedule": RETENTION_PURGE_EVERY_S},
+    "ingestion-freshness": {"task": "knowledge.tasks.ingestion_freshness", "schedule": INGESTION_FRESHNESS_EVERY_S},
 }
 
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from knowledge.ingestion import freshness, run
 from knowledge.services import indexing, keyword_packs, spaces
 
 RETRY = dict(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=8)
@@ -37,3 +38,15 @@ def keyword_packs_refresh_task() -> list[str]:
 @shared_task(name="knowledge.tasks.keyword_pack_build", acks_late=True, **RETRY)
 def keyword_pack_build_task(tenant_id: int, locale: str) -> str:
     return str(keyword_packs.keyword_pack_build(tenant_id=tenant_id, locale=locale))
+
+
+@shared_task(name="knowledge.tasks.ingestion_run_apply", acks_late=True, **RETRY)
+def ingestion_run_apply_task(run_id: int) -> dict | None:
+    """Apply a held run an editor approved (retried while another import holds the tenant's lock)."""
+    report = run.ingestion_run_apply(run_id)
+    return report.__dict__ if report else None
+
+
+@shared_task(name="knowledge.tasks.ingestion_freshness", acks_late=True, ignore_result=True)
+def ingestion_freshness_task() -> int:
+    return freshness.runs_freshness_update()

@@ -16,13 +16,16 @@ from django.urls import reverse
 
 from assistant.models import PromptTemplate, PromptTemplateVersion
 from assistant.services.templates import prompt_template_current
-from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
+from catalog.contracts import FieldSpec, attribute_contract_publish
+from catalog.models import SKU, AttributeContract, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
 from governance.models import AnswerRecord, ApiKey, AuditEvent, LegalHold, PurgeRun, RatePlan, RetentionPolicy
 from knowledge.models import (
     Chunk,
     Document,
     DocumentVersion,
     EmbeddingSpace,
+    IngestionRun,
+    IngestionSettings,
     KeywordPack,
     Policy,
     PolicyVersion,
@@ -36,7 +39,8 @@ from tests import factories
 
 # Derived or immutable rows: the add page is refused.
 READ_ONLY = {
-    Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun, KeywordPack
+    Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun, KeywordPack,
+    IngestionRun,
 }  # fmt: skip
 
 
@@ -199,6 +203,17 @@ def _samples(editor: User) -> dict:
         Chunk: chunk,
         KeywordPack: keyword_pack_build(tenant_id=tenant.pk, locale="en"),
         ApiKey: factories.api_key(tenant)[0],
+        AttributeContract: attribute_contract_publish(
+            category=product.category, fields=[FieldSpec("power_w", "number", unit="W")]
+        ),
+        IngestionRun: IngestionRun.objects.create(
+            tenant=tenant,
+            source="feed.jsonl",
+            content_hash="0" * 64,
+            state="held",
+            held_reasons=[{"trigger": "rejected", "detail": "1 of 1 lines rejected (100%, over 10%)"}],
+        ),  # fmt: skip
+        IngestionSettings: IngestionSettings.objects.create(tenant=tenant),
         User: editor,
         Group: Group.objects.create(name="editors"),
     }

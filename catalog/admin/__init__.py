@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from catalog import services
+from catalog.admin.contracts import AttributeContractAdmin  # noqa: F401 - registers the contract admin
 from catalog.admin.forms import (
     CategoryForm,
     CustomerGroupForm,

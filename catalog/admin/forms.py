@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
+from catalog.contracts import contract_check, contract_for_category
 from catalog.models import SKU, Category, CustomerGroup, Product
 from core.admin import TenantScopedForm
 
@@ -40,7 +41,25 @@ class ProductForm(AttributesMixin, TenantScopedForm):
     def clean(self):
         cleaned = super().clean()
         self.check_same_tenant("category")
+        self.check_contract()
         return cleaned
+
+    def check_contract(self) -> None:
+        """Hold the attributes to the category's contract: an error per attribute; valid values coerced."""
+        category = self.cleaned_data.get("category")
+        attributes = self.cleaned_data.get("attributes")
+        if category is None or attributes is None or self.has_error("category") or self.has_error("attributes"):
+            return
+        contract = contract_for_category(category)
+        if contract is None:
+            return
+        checked = contract_check(contract, attributes)
+        source = f"the contract of “{contract.category_slug}”, version {contract.version}"
+        for problem in checked.problems:
+            name = problem.field.removeprefix("attributes.")
+            self.add_error("attributes", f"“{name}”: {problem.problem} ({source}).")
+        if not checked.problems:
+            self.cleaned_data["attributes"] = checked.attributes
 
 
 def sku_code_owner(tenant_id: int, code: str, exclude_pks) -> SKU | None:

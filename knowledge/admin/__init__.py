@@ -16,6 +16,7 @@ from core.admin import (
     form_values,
 )
 from knowledge.admin.forms import DocumentForm, EmbeddingSpaceForm, PolicyForm
+from knowledge.admin.ingestion import IngestionRunAdmin, IngestionSettingsAdmin  # noqa: F401 - registers them
 from knowledge.models import (
     Chunk,
     ChunkEmbedding,

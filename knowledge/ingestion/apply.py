@@ -19,7 +19,8 @@ from knowledge.ingestion.writers import WRITERS
 from knowledge.models import IngestionRun, StagedRecord
 
 APPLY_BATCH = 2 * INDEX_BATCH  # rows per atomic batch: the rows it changes fill whole indexing tasks
-WRITE_ERRORS = (ValidationError, ProtectedError, ObjectDoesNotExist, DatabaseError, TypeError, ValueError)
+# OSError: a document's file gone between staging and an apply an editor approved later
+WRITE_ERRORS = (ValidationError, ProtectedError, ObjectDoesNotExist, DatabaseError, TypeError, ValueError, OSError)
 
 Progress = Callable[..., object]
 

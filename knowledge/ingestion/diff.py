@@ -1,7 +1,9 @@
 """Decide: compare the staged records with the live catalog by natural key (new, changed, unchanged, deleted).
 
 Cross-record problems are found here: duplicate keys, references to rows that neither the feed nor the
-catalog holds (or that this feed rejects or deletes), and a SKU code that belongs to another product.
+catalog holds (or that this feed rejects or deletes), a SKU code that belongs to another product, and a
+product whose attributes break its category's contract (knowledge.ingestion.contracts). The run's profile
+(knowledge.ingestion.profile) is computed from the decided records and stored with the counts.
 """
 
 from collections import defaultdict
@@ -10,12 +12,14 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from knowledge.ingestion import snapshot
+from knowledge.ingestion.contracts import RecordContracts
 from knowledge.ingestion.formats import key_fields
+from knowledge.ingestion.profile import profile_build
 from knowledge.ingestion.records import ORDER, compared_fields, key_space, natural_key, phase
 from knowledge.models import IngestionRun, StagedRecord
 
 Action = StagedRecord.Action
-DEFAULT_REJECT_SHARE = 0.10  # more rejected lines than this and nothing applies: the feed is likely broken
+NOT_PROFILED = (Action.REJECTED, Action.DELETED)  # a profile describes the rows a run writes or confirms
 
 
 @dataclass
@@ -150,6 +154,16 @@ def _action(record: StagedRecord, catalog: _Catalog) -> str:
     return Action.CHANGED if record.changes else Action.UNCHANGED
 
 
+def _check_contract(record: StagedRecord, catalog: _Catalog, contracts: RecordContracts) -> bool:
+    """Reject a product that breaks its contract; return whether its attributes were coerced."""
+    if record.record_type != "product" or record.payload.get("deleted"):
+        return False
+    attributes = record.payload.get("attributes")
+    for problem in contracts.check(record.payload, catalog.live("product").get(record.key)):
+        _reject(record, problem.field, problem.problem)
+    return record.payload.get("attributes") is not attributes
+
+
 def _depth(record: StagedRecord) -> int:
     return record.payload.get("path", "").count("/")
 
@@ -173,10 +187,10 @@ def _prune_records(run: IngestionRun, records: list[StagedRecord], catalog: _Cat
 
 
 def decide(run: IngestionRun) -> Decision:
-    """Set every unapplied record's action and apply phase; store the counts on the run."""
+    """Set every unapplied record's action and apply phase; store the counts and the profile on the run."""
     StagedRecord.objects.filter(run=run, line=0, applied=False).delete()  # prune deletes are decided afresh
     records = list(StagedRecord.objects.filter(run=run, applied=False).order_by("id"))
-    catalog = _Catalog(run.tenant)
+    catalog, contracts = _Catalog(run.tenant), RecordContracts(run.tenant_id)
     valid = []
     for record in records:
         if record.payload:  # staged valid; a decision from an earlier attempt is made again
@@ -188,27 +202,35 @@ def decide(run: IngestionRun) -> Decision:
         for record in pruned:
             record.action = Action.DELETED
         valid += pruned
-    available = _Available(catalog)
+    available, coerced = _Available(catalog), []
     for record_type in ORDER:
         # parents first: a category's parent is settled before the category is checked
         for record in sorted((r for r in valid if r.record_type == record_type), key=_depth):
             if record.action != Action.REJECTED:
                 _check_references(record, available)
+            if record.action == "" and _check_contract(record, catalog, contracts):
+                coerced.append(record)
             if record.action == "":
                 record.action = _action(record, catalog)
             available.settle(record)
     for record in valid:
         record.phase = phase(record.record_type, record.payload, record.action == Action.DELETED)
-    _save(run, records, [r for r in valid if r.pk is None])
+    _save(run, records, [r for r in valid if r.pk is None], coerced, contracts)
     return decision_of(run)
 
 
 @transaction.atomic
-def _save(run: IngestionRun, records: list[StagedRecord], pruned: list[StagedRecord]) -> None:
+def _save(run: IngestionRun, records, pruned, coerced, contracts: RecordContracts) -> None:
+    """Store the decisions, the coerced payloads, the counts and the profile in one transaction."""
     StagedRecord.objects.bulk_update(records, ["action", "problems", "changes", "phase"], batch_size=2_000)
+    StagedRecord.objects.bulk_update(coerced, ["payload"], batch_size=2_000)
     StagedRecord.objects.bulk_create(pruned, batch_size=2_000)
     run.counts = _counts(run)
-    run.save(update_fields=["counts"])
+    profiled = [(r.record_type, r.payload) for r in records if r.payload and r.action not in NOT_PROFILED]
+    applied = StagedRecord.objects.filter(run=run, applied=True).exclude(action__in=NOT_PROFILED)
+    profiled += list(applied.values_list("record_type", "payload"))  # a resumed run's earlier batches
+    run.profile = profile_build(run, profiled, [m.as_dict() for m in contracts.missing_shares()])
+    run.save(update_fields=["counts", "profile"])
 
 
 def _counts(run: IngestionRun) -> dict[str, dict[str, int]]:

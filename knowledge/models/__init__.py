@@ -378,4 +378,9 @@ class RankingProfile(models.Model):
         return f"{self.tenant} ranking v{self.version}"
 
 
-from knowledge.models.ingestion import IngestionRun, ProductMedia, StagedRecord  # noqa: E402, F401 - the app's models
+from knowledge.models.ingestion import (  # noqa: E402, F401 - the app's models
+    IngestionRun,
+    IngestionSettings,
+    ProductMedia,
+    StagedRecord,
+)

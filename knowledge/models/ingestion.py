@@ -1,5 +1,7 @@
 """Ingestion runs and their staged records, and product media (re-exported by knowledge.models)."""
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -15,14 +17,17 @@ class IngestionRun(models.Model):
         DECIDED = "decided", "Decided (dry run)"
         APPLYING = "applying", "Applying"
         APPLIED = "applied", "Applied"
-        REFUSED = "refused", "Refused (too many rejected lines)"
+        HELD = "held", "Held for review"
+        DISCARDED = "discarded", "Discarded after review"
+        REFUSED = "refused", "Refused (too many rejected lines)"  # no longer set: such a run is held now
 
     class Origin(models.TextChoices):
         FEED = "feed", "Feed file"
         API = "api", "Bulk API"
         EVENTS = "events", "Change events"
 
-    UNFINISHED = (State.STAGING, State.STAGED, State.DECIDED, State.APPLYING)
+    # A held run is unfinished: the same feed again decides it afresh (after a contract or threshold change).
+    UNFINISHED = (State.STAGING, State.STAGED, State.DECIDED, State.APPLYING, State.HELD)
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="ingestion_runs")
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.FEED)
@@ -33,15 +38,53 @@ class IngestionRun(models.Model):
     staged_through = models.JSONField(default=dict, blank=True, help_text="Per feed file: the last line staged.")
     counts = models.JSONField(default=dict, blank=True, help_text="Per record type: new, changed, ... rejected.")
     report_path = models.CharField(max_length=1000, blank=True)
+    profile = models.JSONField(
+        default=dict, blank=True, help_text="Counts, field drift, PII flags, freshness (knowledge.ingestion.profile)."
+    )
+    held_reasons = models.JSONField(default=list, blank=True, help_text="[{trigger, detail}]: why the run is held.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When a held run was applied or discarded.")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["tenant", "content_hash"], name="ingestion_run_by_hash")]
+        indexes = [
+            models.Index(fields=["tenant", "content_hash"], name="ingestion_run_by_hash"),
+            models.Index(fields=["state"], condition=Q(state="held"), name="ingestion_run_held"),
+        ]
+        permissions = [("review_ingestionrun", "Can apply or discard a held feed run")]
 
     def __str__(self):
         return f"{self.tenant_id}: {self.source} ({self.state})"
+
+
+class IngestionSettings(models.Model):
+    """A tenant's thresholds for holding a run for review; a tenant without a row has the defaults."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="ingestion_settings")
+    max_reject_share = models.FloatField(
+        default=0.10, validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Hold a run when more than this share of its lines is rejected (0.10 = 10 %).",
+    )  # fmt: skip
+    max_missing_share = models.FloatField(
+        default=0.05, validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Hold a run when a contract's required attribute is missing on more than this share of the "
+        "run's products under that contract.",
+    )  # fmt: skip
+    hold_on_type_change = models.BooleanField(
+        default=True,
+        help_text="Hold a run when a field's type differs from the previous applied run (numbers became text ...).",
+    )
+
+    class Meta:
+        verbose_name = "ingestion settings"
+        verbose_name_plural = "ingestion settings"
+
+    def __str__(self):
+        return f"Ingestion settings of {self.tenant}"
 
 
 class StagedRecord(models.Model):

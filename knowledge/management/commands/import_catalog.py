@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from catalog.models import Tenant
 from knowledge.ingestion.apply import APPLY_BATCH, problem_lines
-from knowledge.ingestion.diff import DEFAULT_REJECT_SHARE
 from knowledge.ingestion.progress import bar_on
 from knowledge.ingestion.run import ImportBusy, ImportOptions, ImportResult, feed_import
 
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     help = (
         "Import a catalog feed (a JSON Lines or CSV file, or a folder of them) into a tenant: stage and validate "
         "every line, decide what changes against the live catalog, then apply in atomic batches. Re-running an "
-        "interrupted import resumes it. Exits non-zero when lines were rejected (see the report)."
+        "interrupted import resumes it. A run that breaks the tenant's thresholds is held for review in the admin. "
+        "Exits non-zero when lines were rejected (see the report) or the run is held."
     )
 
     def add_arguments(self, parser):
@@ -27,8 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Stage and decide, print the changes, apply none.")
         parser.add_argument("--prune", action="store_true", help="Delete live rows of the feed's types it omits.")
         parser.add_argument(
-            "--max-reject-share", type=float, default=DEFAULT_REJECT_SHARE,
-            help=f"Apply nothing when more than this share of lines is rejected (default {DEFAULT_REJECT_SHARE}).",
+            "--max-reject-share", type=float, default=None,
+            help="Hold the run for review when more than this share of lines is rejected (default: the tenant's "
+            "ingestion settings, 0.10 unless changed in the admin).",
         )  # fmt: skip
         parser.add_argument("--report", help="Where to write the validation report (default: beside the feed).")
         parser.add_argument("--batch-size", type=int, default=APPLY_BATCH, help="Rows per atomic apply batch.")
@@ -38,11 +41,13 @@ class Command(BaseCommand):
         found = Tenant.objects.filter(slug=tenant).first()
         if found is None:
             raise CommandError(f"unknown tenant {tenant!r}")
-        feed = Path(path)
+        feed = Path(path).resolve()  # an editor may apply a held run later, from a worker in another folder
         if not feed.exists():
             raise CommandError(f"{path} does not exist")
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
+        if max_reject_share is not None and not 0 <= max_reject_share <= 1:
+            raise CommandError("--max-reject-share must be between 0 and 1")
         options = ImportOptions(
             dry_run=dry_run, prune=prune, max_reject_share=max_reject_share,
             report_path=Path(report) if report else None, batch_size=batch_size, pause_s=batch_pause,
@@ -54,7 +59,7 @@ class Command(BaseCommand):
         self._summary(result)
         if dry_run:
             self._examples(result)
-        self._verdict(result, max_reject_share, dry_run)
+        self._verdict(result, dry_run)
 
     def _summary(self, result: ImportResult) -> None:
         run, decision = result.run, result.decision
@@ -74,13 +79,17 @@ class Command(BaseCommand):
             changes = f": {', '.join(record.changes)}" if record.changes else ""
             self.stdout.write(f"  {record.action:<8} {record.record_type:<15} {record.key}  ({where}){changes}")
 
-    def _verdict(self, result: ImportResult, max_reject_share: float, dry_run: bool) -> None:
+    def _verdict(self, result: ImportResult, dry_run: bool) -> None:
         decision, report = result.decision, result.report_path
         first = "\n".join(f"  {line}" for line in problem_lines(result.run, FIRST_PROBLEMS))
-        if result.refused:
+        reasons = "\n".join(f"  - {reason['detail']}" for reason in result.held)
+        if result.held and dry_run:
+            self.stdout.write(f"the run would be held for review:\n{reasons}")
+        elif result.held:
+            url = settings.SITE_URL + reverse("admin:knowledge_ingestionrun_change", args=[result.run.pk])
             raise CommandError(
-                f"{decision.rejected:,} of {decision.lines:,} lines rejected ({decision.reject_share:.0%}, over "
-                f"{max_reject_share:.0%}): nothing was applied. Report: {report}\n{first}"
+                f"run {result.run.pk} is held for review: nothing was applied.\n{reasons}\n"
+                f"Review it, then apply or discard it, in the admin: {url}\nReport: {report}\n{first}"
             )
         if decision.rejected or result.failures:
             applied = "nothing was applied (dry run)" if dry_run else "the valid lines were applied"
