@@ -378,4 +378,5 @@ class RankingProfile(models.Model):
         return f"{self.tenant} ranking v{self.version}"
 
 
+from knowledge.models.events import EntityVersion, EventSecret, EventSource, ReceivedEvent  # noqa: E402, F401
 from knowledge.models.ingestion import IngestionRun, ProductMedia, StagedRecord  # noqa: E402, F401 - the app's models
