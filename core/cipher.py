@@ -28,8 +28,7 @@ def fernet_keys_problem(name: str, value: str) -> str | None:
             Fernet(key)
         except (ValueError, TypeError):
             return (
-                f"{name}: key {i} is not a Fernet key (32 url-safe base64-encoded bytes; make one with "
-                f"{FERNET_HINT})."
+                f"{name}: key {i} is not a Fernet key (32 url-safe base64-encoded bytes; make one with {FERNET_HINT})."
             )
     return None
 

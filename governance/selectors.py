@@ -9,8 +9,8 @@ from django.db.models import F, Q, QuerySet
 
 from catalog.selectors import category_entitled_ids
 from core.tenancy import Caller
-from knowledge.models import Chunk, SourceKind
 from governance.models import AnswerRecord
+from knowledge.models import Chunk, SourceKind
 from knowledge.sources import SOURCES
 
 CITATION_ID_RE = re.compile(
