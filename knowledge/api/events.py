@@ -4,11 +4,13 @@ The request is authenticated by its signature, not by an API key: `X-Event-Times
 `X-Event-Signature: sha256=<hex HMAC-SHA256 of timestamp + "." + raw body>` under a live secret of the source.
 Answers: 200 applied or stale; 400 a malformed body, envelope or timestamp header; 401 a signature that does not
 verify, an unknown or revoked source, or a timestamp outside the window; 409 an event id taken before; 422 a
-record that cannot apply (each naming the field or header). A refused event changes nothing.
+record that cannot apply (each naming the field or header); 503 a transient database error (send it again).
+A refused event changes nothing.
 """
 
 import json
 
+from django.db import OperationalError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -109,6 +111,7 @@ class EventReceiveApi(APIView):
             200: OutputSerializer,
             409: OpenApiResponse(description="An event with this id was taken before."),
             422: OpenApiResponse(description="The record cannot apply; the body names the field."),
+            503: OpenApiResponse(description="A transient database error: send the event again, same id."),
         },
     )
     def post(self, request, source: str):
@@ -126,6 +129,11 @@ class EventReceiveApi(APIView):
             return Response({"id": [detail]}, status=status.HTTP_409_CONFLICT)
         except EventRejected as exc:
             return Response(exc.errors, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        except OperationalError:  # a deadlock or lost connection rolled the event back: it may be sent again
+            detail = "The event could not be applied just now; send it again with the same id."
+            return Response(
+                {"detail": detail}, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+            )
         return Response(self.OutputSerializer(receipt).data)
 
 

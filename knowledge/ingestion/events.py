@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
 from catalog.models import SKU, Category, Price, PriceList, StockLevel, Warehouse
-from knowledge.ingestion.apply import WRITE_ERRORS
 from knowledge.ingestion.context import LOOKUPS, OWN_KEYS, Context
 from knowledge.ingestion.diff import REFERENCES
 from knowledge.ingestion.formats import key_fields, validate_record
@@ -38,6 +37,8 @@ EVENT_TYPES = {
 }
 NO_FILES = Path(".")  # products, prices and stock name no files (only documents do)
 CATEGORY_DEPTH_MAX = 50  # a deeper parent chain is a cycle, not a catalog
+# What a write can raise for what the event says (the importer's WRITE_ERRORS, less the transient database errors)
+REFUSED_WRITES = (ObjectDoesNotExist, IntegrityError, DataError, TypeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,11 @@ def event_apply(*, source: EventSource, event: Event, now: datetime | None = Non
 
 def _take(source: EventSource, event: Event, write: tuple, entity: str, now: datetime) -> Receipt:
     record_type, deleting, record = write
+    run = _hour_run(source, now)  # first: waiting here for another event's new run, we hold no lock yet
     _entity_lock(source, entity)  # events for one entity apply one at a time, in the order they commit
     if ReceivedEvent.objects.filter(source=source, event_id=event.id).exists():
         raise EventReplayed(event.id)
     last = EntityVersion.objects.filter(source=source, entity=entity).first()
-    run = _hour_run(source, now)
     if last is not None and not _newer(event, last, entity):
         _received(source, event, entity, run, ReceivedEvent.Outcome.STALE, "")
         _count(run, record_type, "stale", now)
@@ -239,7 +240,7 @@ def _write(ctx: Context, record_type: str, record: dict, deleting: bool) -> str:
         raise EventRejected(_validation_errors(exc)) from exc
     except ProtectedError as exc:
         raise _rejected("", "other rows still refer to it") from exc
-    except WRITE_ERRORS as exc:
+    except REFUSED_WRITES as exc:  # a busy database (OperationalError) is not the event's fault: raised as is
         raise _rejected("", f"not applied: {type(exc).__name__}") from exc
     return action
 

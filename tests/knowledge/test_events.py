@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from catalog.models import SKU, Price, Product, StockLevel
 from catalog.services import price_set
+from config.logfilters import scrub
 from knowledge.ingestion.event_sources import event_source_create, event_source_rotate
 from knowledge.ingestion.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signature, signed_headers
 from knowledge.models import EntityVersion, EventSecret, EventSource, IngestionRun, ReceivedEvent
@@ -398,6 +399,12 @@ def test_event_source__secrets_are_stored_encrypted_and_shown_once():
     with pytest.raises(CommandError, match="No tenant 'nowhere'"):
         call_command("event_source", "create", "x-pim", "--tenant", "nowhere", stdout=io.StringIO())
     assert EventSource.objects.count() == 1
+
+
+def test_event_secret__is_scrubbed_from_log_lines():
+    secret = "evsec_" + "Zx9-_" * 8
+
+    assert secret not in scrub(f"signature for {secret} refused") and "[SECRET]" in scrub(secret)
 
 
 @in_transaction
