@@ -3,8 +3,9 @@
 Wired on the console handler in settings.LOGGING (and Celery keeps Django's logging: it does not hijack the
 root logger), so every record of every logger is scrubbed: the formatted message, the exception text and the
 stack. PII values become `[EMAIL]`, `[PHONE]` ... (never vault tokens: logging must not write to the
-database); API keys (`ck_…`), Authorization header values, bearer tokens, `sk-…` keys and the configured
-secrets (PII_VAULT_KEY, LLM_API_KEY, DJANGO_SECRET_KEY) become `[SECRET]`.
+database); API keys (`ck_…`), event-source secrets (`evsec_…`), Authorization header values, bearer tokens,
+`sk-…` keys and the configured secrets (PII_VAULT_KEY, LLM_API_KEY, DJANGO_SECRET_KEY and its fallbacks)
+become `[SECRET]`.
 """
 
 import logging
@@ -15,18 +16,20 @@ from django.conf import settings
 SECRET = "[SECRET]"
 SECRET_PATTERNS = (
     re.compile(r"\bck_[A-Za-z0-9_-]{6,}"),  # our API keys: ck_<prefix>_<secret>
+    re.compile(r"\bevsec_[A-Za-z0-9_-]{6,}"),  # event sources' signing secrets
     re.compile(r"(?i)(authorization\b['\"]?\s*[:=]\s*['\"]?)[^'\"\n,}]+"),  # Authorization: <anything>
     re.compile(r"(?i)\b((?:api-key|bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{12,}"),  # OpenAI-style keys
 )
-SECRET_SETTINGS = ("PII_VAULT_KEY", "LLM_API_KEY", "SECRET_KEY")
+SECRET_SETTINGS = ("PII_VAULT_KEY", "LLM_API_KEY", "SECRET_KEY", "SECRET_KEY_FALLBACKS")
 MIN_SECRET = 6  # a shorter configured "secret" would scrub ordinary letters
 
 
 def configured_secrets() -> list[str]:
     values = []
     for name in SECRET_SETTINGS:
-        raw = str(getattr(settings, name, "") or "")
+        raw = getattr(settings, name, "") or ""
+        raw = raw if isinstance(raw, str) else ",".join(raw)  # SECRET_KEY_FALLBACKS is a list
         values += [v.strip() for v in raw.split(",") if len(v.strip()) >= MIN_SECRET]
     return sorted(set(values), key=len, reverse=True)
 

@@ -35,6 +35,8 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
     SECRET_KEY = "insecure-dev-key-only-for-debug-and-tests"
+# Earlier secret keys, comma-separated: what they signed or encrypted (event-source secrets) stays readable.
+SECRET_KEY_FALLBACKS = [k.strip() for k in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",") if k.strip()]
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -208,6 +210,12 @@ KEYWORD_PACK_MARGIN_S = env_float("KEYWORD_PACK_MARGIN_S", 60.0)
 KEYWORD_PACK_CACHE_MB = int(os.environ.get("KEYWORD_PACK_CACHE_MB", "512"))
 KEYWORD_PACK_WALK_MAX = int(os.environ.get("KEYWORD_PACK_WALK_MAX", "30000"))
 
+# Change events (POST /api/v1/events/<source>/, docs/feeds.md): a request signed longer ago (or further ahead)
+# than the tolerance is refused, which bounds how long a captured request could be replayed; rotating a
+# source's secret keeps the previous one verifying for the overlap (`event_source rotate --overlap-hours`).
+EVENT_TIMESTAMP_TOLERANCE_S = env_int("EVENT_TIMESTAMP_TOLERANCE_S", 300)
+EVENT_SECRET_OVERLAP_HOURS = env_float("EVENT_SECRET_OVERLAP_HOURS", 24.0)
+
 # API ---------------------------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -321,6 +329,8 @@ ASSISTANT_COST_PER_1K = {"extractive": (0.0, 0.0)}
 PII_VAULT_KEY = os.environ.get("PII_VAULT_KEY", "")
 # National phone numbers are read as numbers of these regions ("+" numbers need none).
 PII_PHONE_REGIONS = tuple(r.strip().upper() for r in os.environ.get("PII_PHONE_REGIONS", "DE,GB,US,FR").split(",") if r)
+# Rotating an API key keeps the old key working this long, so clients can switch (`api_key rotate --overlap-hours`).
+API_KEY_ROTATION_OVERLAP_HOURS = env_float("API_KEY_ROTATION_OVERLAP_HOURS", 24.0)
 # A tenant without a RatePlan row gets these limits; each is enforced in Redis (governance/ratelimit.py).
 RATE_PLAN_DEFAULT = {
     "name": "default",

@@ -1,5 +1,6 @@
 """Who is asking: the caller every selector filters by, as plain ids, so no layer needs another's models."""
 
+import uuid
 from dataclasses import dataclass
 
 LOCALE_CHOICES = [("en", "English"), ("de", "Deutsch")]
@@ -10,7 +11,8 @@ class Caller:
     """A tenant, its customer group (None: retail), what the group may see, and what the key may do.
 
     `scopes` are an API key's scopes; None means a staff session, which Django permissions govern instead.
-    `all_categories` is False when the customer group is entitled to some categories only.
+    `all_categories` is False when the customer group is entitled to some categories only. `key_lineage` is
+    shared by a key and the keys that rotated it: what outlives one key (a conversation) binds to it.
     """
 
     tenant_id: int
@@ -19,6 +21,7 @@ class Caller:
     scopes: frozenset[str] | None = None
     api_key_id: int | None = None
     locale: str = ""
+    key_lineage: uuid.UUID | None = None
 
     @classmethod
     def of(cls, tenant, customer_group=None, api_key=None) -> "Caller":
@@ -30,6 +33,7 @@ class Caller:
             scopes=frozenset(api_key.scopes or ()) if api_key else None,
             api_key_id=api_key.pk if api_key else None,
             locale=tenant.default_locale,
+            key_lineage=api_key.lineage if api_key else None,
         )
 
     def scope_missing(self, scopes) -> str | None:

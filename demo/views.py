@@ -8,8 +8,8 @@ from governance.models import ApiKey
 
 
 def demo_keys() -> list[dict]:
-    """The documented public demo keys that exist (and are not revoked) in this database."""
-    live = set(ApiKey.objects.filter(revoked_at__isnull=True).values_list("prefix", flat=True))
+    """The documented public demo keys that exist (and are neither revoked nor expired) in this database."""
+    live = set(ApiKey.objects.usable().values_list("prefix", flat=True))
     keys = []
     for spec in TENANTS:
         for key in spec.api_keys:

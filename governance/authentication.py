@@ -1,4 +1,7 @@
-"""`Authorization: Api-Key <key>`: resolves the caller's tenant and customer group."""
+"""`Authorization: Api-Key <key>`: resolves the caller's tenant, customer group and key lineage.
+
+A revoked key is refused, and so is a rotated key once its overlap has ended (`expires_at`).
+"""
 
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -22,14 +25,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("The API key has characters no key contains.") from exc
-        key = (
-            ApiKey.objects.select_related("tenant", "customer_group")
-            .filter(key_hash=hash_key(raw), revoked_at__isnull=True)
-            .first()
-        )
-        if key is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         now = timezone.now()
+        keys = ApiKey.objects.usable(now).select_related("tenant", "customer_group")
+        key = keys.filter(key_hash=hash_key(raw)).first()
+        if key is None:  # an expired key is as good as revoked: one message for both
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > LAST_USED_GRANULARITY_S:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         return (None, Caller.of(key.tenant, key.customer_group, key))

@@ -1,12 +1,12 @@
 """Legal holds: placed and released by compliance officers (audited); held answer records never change or go.
 
 The scope test lives twice, kept identical: `answers_held` here (for the services, the purge and the admin)
-and `governance_answer_held()` in PostgreSQL (migration 0004), which refuses any UPDATE, DELETE or TRUNCATE
-that would touch a held record, whatever the path.
+and `governance_answer_held()` in PostgreSQL (migrations 0004 and 0008), which refuses any UPDATE, DELETE or
+TRUNCATE that would touch a held record, whatever the path.
 
-A hold covers the answer records of its tenant that match every criterion it sets: customer group, API key,
-created between date_from and date_to (both inclusive), and question or answer containing text_query
-(case-insensitive).
+A hold covers the answer records of its tenant that match every criterion it sets: customer group, API key
+(any key of its lineage: a rotation does not take records out of the hold), created between date_from and
+date_to (both inclusive), and question or answer containing text_query (case-insensitive).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,7 +37,7 @@ def holds_covering() -> QuerySet[LegalHold]:
     """Active holds covering the outer AnswerRecord row (for Exists / Subquery); mirrors the SQL function."""
     return LegalHold.objects.filter(
         Q(customer_group__isnull=True) | Q(customer_group_id=OuterRef("customer_group_id")),
-        Q(api_key__isnull=True) | Q(api_key_id=OuterRef("api_key_id")),
+        Q(api_key__isnull=True) | Q(api_key__lineage=OuterRef("api_key__lineage")),
         Q(date_from__isnull=True) | Q(date_from__lte=OuterRef("created_at")),
         Q(date_to__isnull=True) | Q(date_to__gte=OuterRef("created_at")),
         Q(text_query="") | _contains("question") | _contains("answer"),

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 from catalog.models import CustomerGroup, Tenant
 
@@ -26,8 +28,19 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Keys that authenticate now: not revoked, and not past the end of a rotation's overlap."""
+        now = now or timezone.now()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), revoked_at__isnull=True)
+
+
 class ApiKey(models.Model):
-    """A storefront's key: scoped to one tenant and, optionally, one customer group. Stored hashed."""
+    """A storefront's key: scoped to one tenant and, optionally, one customer group. Stored hashed.
+
+    Rotating a key issues the next key of its `lineage`; answer records, legal holds and conversations bind
+    to the lineage, so a rotation orphans none of them (governance/keys.py).
+    """
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_keys")
     customer_group = models.ForeignKey(
@@ -41,13 +54,26 @@ class ApiKey(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     scopes = models.JSONField(default=default_scopes, blank=True, help_text="What the key may call.")
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    lineage = models.UUIDField(
+        default=uuid.uuid4, editable=False, db_index=True,
+        help_text="Shared by a key and every key that rotated it.",
+    )  # fmt: skip
+    expires_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Set by a rotation: the old key works until then."
+    )
+
+    objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = "API key"
-        ordering = ["tenant", "name"]
+        ordering = ["tenant", "name", "created_at"]
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
     @staticmethod
     def generate() -> tuple[str, str]:
@@ -205,7 +231,7 @@ class LegalHold(models.Model):
     )  # fmt: skip
     api_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
-        help_text="Only records made with this key (a storefront or agent user).",
+        help_text="Only records made with this key or another key of its lineage (its rotations).",
     )  # fmt: skip
     date_from = models.DateTimeField(null=True, blank=True)
     date_to = models.DateTimeField(null=True, blank=True)

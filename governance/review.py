@@ -55,7 +55,7 @@ def reviewer_for_user(user) -> Reviewer:
 
 def reviewer_for_api_key(api_key: ApiKey | None, *, scope: str) -> Reviewer:
     """Return the Reviewer for a key: its own tenant if it carries `scope`, else nothing."""
-    allowed = api_key is not None and api_key.revoked_at is None and scope in (api_key.scopes or [])
+    allowed = api_key is not None and api_key.is_usable() and scope in (api_key.scopes or [])
     return Reviewer(user=None, api_key=api_key, tenant_ids=frozenset([api_key.tenant_id]) if allowed else frozenset())
 
 

@@ -12,10 +12,11 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
+from core.cipher import fernet_keys, fernet_keys_problem, multi_fernet
 from core.pii import PiiSpan, normalize, pii_find
 from governance.audit import audit_record
 from governance.models import PiiToken
@@ -37,18 +38,9 @@ def vault_key_problem(value: str | None = None, *, debug: bool | None = None) ->
     """Return what is wrong with PII_VAULT_KEY (missing outside debug, not a Fernet key), or None."""
     value = settings.PII_VAULT_KEY if value is None else value
     debug = settings.DEBUG if debug is None else debug
-    keys = [k.strip() for k in value.split(",") if k.strip()]
-    if not keys:
+    if not fernet_keys(value):
         return None if debug else "PII_VAULT_KEY is required when DJANGO_DEBUG is off (a Fernet key)."
-    for i, key in enumerate(keys, 1):
-        try:
-            Fernet(key)
-        except (ValueError, TypeError):
-            return (
-                f"PII_VAULT_KEY: key {i} is not a Fernet key (32 url-safe base64-encoded bytes; make one with "
-                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
-            )
-    return None
+    return fernet_keys_problem("PII_VAULT_KEY", value)
 
 
 def vault_keys() -> VaultKeys:
@@ -56,9 +48,9 @@ def vault_keys() -> VaultKeys:
     problem = vault_key_problem()
     if problem:
         raise ImproperlyConfigured(problem)
-    keys = [k.strip() for k in settings.PII_VAULT_KEY.split(",") if k.strip()] or [DEVELOPMENT_KEY]
+    keys = fernet_keys(settings.PII_VAULT_KEY) or [DEVELOPMENT_KEY]
     digest_key = hmac.new(keys[-1].encode(), b"pii-token-digest", hashlib.sha256).digest()
-    return VaultKeys(MultiFernet([Fernet(k) for k in keys]), digest_key)
+    return VaultKeys(multi_fernet(keys), digest_key)
 
 
 def _digest(keys: VaultKeys, tenant_id: int, kind: str, value: str) -> str:

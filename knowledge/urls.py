@@ -7,6 +7,7 @@ from knowledge.api.content import (
     PolicyListApi,
     PolicyVersionDetailApi,
 )
+from knowledge.api.events import EventReceiveApi
 from knowledge.api.search import SearchApi
 
 urlpatterns = [
@@ -16,4 +17,5 @@ urlpatterns = [
     path("documents/", DocumentListApi.as_view(), name="document-list"),
     path("documents/<str:slug>/", DocumentDetailApi.as_view(), name="document-detail"),
     path("search/", SearchApi.as_view(), name="search"),
+    path("events/<str:source>/", EventReceiveApi.as_view(), name="event-receive"),
 ]

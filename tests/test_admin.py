@@ -19,17 +19,20 @@ from assistant.services.templates import prompt_template_current
 from catalog.contracts import FieldSpec, attribute_contract_publish
 from catalog.models import SKU, AttributeContract, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
 from governance.models import AnswerRecord, ApiKey, AuditEvent, LegalHold, PurgeRun, RatePlan, RetentionPolicy
+from knowledge.ingestion.event_sources import event_source_create
 from knowledge.models import (
     Chunk,
     Document,
     DocumentVersion,
     EmbeddingSpace,
+    EventSource,
     IngestionRun,
     IngestionSettings,
     KeywordPack,
     Policy,
     PolicyVersion,
     RankingProfile,
+    ReceivedEvent,
 )
 from knowledge.ranking import Ranking
 from knowledge.services.keyword_packs import keyword_pack_build
@@ -41,6 +44,7 @@ from tests import factories
 READ_ONLY = {
     Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun, KeywordPack,
     IngestionRun,
+    ReceivedEvent,
 }  # fmt: skip
 
 
@@ -178,7 +182,15 @@ def _samples(editor: User) -> dict:
     assign_perm("catalog.review_records", editor, tenant)
     hold = legal_hold_place(tenant=tenant, matter="Smoke v. Test", reason="Sample", placed_by=editor, text_query="zz")
     retention = retention_policy_set(tenant=tenant, record_class="answers", retain_days=30, actor=editor)
+    source = event_source_create(tenant=tenant, name="sample-pim").source
+    run = IngestionRun.objects.create(tenant=tenant, origin="events", source="sample-pim 2025-01-01T00:00Z")
+    received = ReceivedEvent.objects.create(
+        source=source, event_id="evt-1", event_type="price.upsert", entity="price|retail|SKU-1", version=1,
+        outcome="applied", action="new", run=run,
+    )  # fmt: skip
     return {
+        EventSource: source,
+        ReceivedEvent: received,
         LegalHold: hold,
         RetentionPolicy: retention,
         AuditEvent: audit_record(action="sample.event", tenant=tenant),

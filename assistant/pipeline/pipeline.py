@@ -25,6 +25,7 @@ from assistant.pipeline.types import Ask, Claim, Draft, Guarded, Prompt, Retriev
 from assistant.providers.base import Route
 from core.tenancy import Caller
 from governance.models import AnswerRecord, Verdict
+from governance.selectors import conversation_turn_list
 
 HISTORY_TURNS = 3  # earlier exchanges of a conversation loaded when the client sends only its id
 REFUSAL = {
@@ -219,7 +220,7 @@ def _with_history(caller: Caller, ask: Ask) -> Ask:
     if ask.history:
         return ask
     earlier = (
-        AnswerRecord.objects.filter(tenant_id=caller.tenant_id, conversation_id=ask.conversation_id)
+        conversation_turn_list(caller=caller, conversation_id=ask.conversation_id)
         .order_by("-created_at")
         .values_list("question", "answer")[:HISTORY_TURNS]
     )

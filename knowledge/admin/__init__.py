@@ -15,6 +15,7 @@ from core.admin import (
     TenantLockedMixin,
     form_values,
 )
+from knowledge.admin import events  # noqa: F401 - registers the change-event sources and received events
 from knowledge.admin.forms import DocumentForm, EmbeddingSpaceForm, PolicyForm
 from knowledge.admin.ingestion import IngestionRunAdmin, IngestionSettingsAdmin  # noqa: F401 - registers them
 from knowledge.models import (

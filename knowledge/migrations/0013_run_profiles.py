@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0008_attribute_contracts'),
-        ('knowledge', '0010_ingestion_origin'),
+        ('knowledge', '0012_event_sources'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

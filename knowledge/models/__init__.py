@@ -378,6 +378,7 @@ class RankingProfile(models.Model):
         return f"{self.tenant} ranking v{self.version}"
 
 
+from knowledge.models.events import EntityVersion, EventSecret, EventSource, ReceivedEvent  # noqa: E402, F401
 from knowledge.models.ingestion import (  # noqa: E402, F401 - the app's models
     IngestionRun,
     IngestionSettings,

@@ -9,7 +9,11 @@ from catalog.models import Product, Tenant
 
 
 class IngestionRun(models.Model):
-    """One import of one feed into one tenant; a run that did not finish is resumed by its content hash."""
+    """One import of one feed into one tenant; a run that did not finish is resumed by its content hash.
+
+    Change events are grouped per source and hour into one run each (origin `events`, source
+    `<source name> <hour>`), whose counts grow with every event taken.
+    """
 
     class State(models.TextChoices):
         STAGING = "staging", "Staging"
@@ -56,6 +60,11 @@ class IngestionRun(models.Model):
             models.Index(fields=["state"], condition=Q(state="held"), name="ingestion_run_held"),
         ]
         permissions = [("review_ingestionrun", "Can apply or discard a held feed run")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "source"], condition=Q(origin="events"), name="one_event_run_per_source_hour"
+            )
+        ]
 
     def __str__(self):
         return f"{self.tenant_id}: {self.source} ({self.state})"

@@ -1,0 +1,252 @@
+"""Change events: one signed event per request, applied by the feed importer's rules and writers.
+
+An event is `{"id", "type", "version" and/or "occurred_at", "data"}`; `data` is the feed record of the event's
+type (docs/feeds.md). It is checked against the feed schema and put in the canonical form a feed line is
+staged in, its references are looked up by natural key in the source's tenant (the decide phase's
+REFERENCES), and it is written by the writer an import uses: through the catalog services, which schedule
+indexing on commit exactly as an admin edit does. Everything an event changes, and its bookkeeping (the
+event's id, the entity's last version, the hour's run counts), commits in one transaction, or nothing does.
+
+Per source and entity (record type and natural key) the last applied version, or time, is kept: an event
+that is not newer is acknowledged as stale and changes nothing but the record that it was received.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
+from django.db import DataError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
+from django.utils import timezone
+
+from catalog.models import SKU, Category, Price, PriceList, StockLevel, Warehouse
+from knowledge.ingestion.context import LOOKUPS, OWN_KEYS, Context
+from knowledge.ingestion.diff import REFERENCES
+from knowledge.ingestion.formats import key_fields, validate_record
+from knowledge.ingestion.records import canonical, natural_key
+from knowledge.ingestion.writers import WRITERS
+from knowledge.models import EntityVersion, EventSource, IngestionRun, ReceivedEvent
+
+# event type -> (feed record type, whether it deletes)
+EVENT_TYPES = {
+    "product.upsert": ("product", False),
+    "product.delete": ("product", True),
+    "price.upsert": ("price", False),
+    "stock.upsert": ("stock", False),
+}
+NO_FILES = Path(".")  # products, prices and stock name no files (only documents do)
+CATEGORY_DEPTH_MAX = 50  # a deeper parent chain is a cycle, not a catalog
+# What a write can raise for what the event says (the importer's WRITE_ERRORS, less the transient database errors)
+REFUSED_WRITES = (ObjectDoesNotExist, IntegrityError, DataError, TypeError, ValueError)
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str
+    data: dict
+    version: int | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of an event that was taken: applied (with its action) or stale (with what is applied)."""
+
+    event_id: str
+    outcome: str
+    action: str
+    entity: str
+    run_id: int
+    applied_version: int | None = None
+    applied_occurred_at: datetime | None = None
+
+
+class EventRejected(Exception):
+    """The event cannot apply: `errors` maps each field (`data.sku`) to what is wrong; nothing was stored."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class EventReplayed(Exception):
+    """The source sent an event with this id before: it was taken then, and is not taken again."""
+
+
+def _rejected(field_name: str, message: str) -> EventRejected:
+    return EventRejected({f"data.{field_name}" if field_name else "data": [message]})
+
+
+def event_record(event: Event, tenant) -> tuple[str, bool, dict]:
+    """Return (record type, deleting, the canonical feed record) of the event; raise EventRejected."""
+    record_type, deleting = EVENT_TYPES[event.type]
+    data = dict(event.data)
+    if data.get("type", record_type) != record_type:
+        raise _rejected("type", f"a {event.type} event carries a {record_type} record, not {data['type']!r}")
+    if data.get("tenant") not in (None, tenant.slug):
+        raise _rejected("tenant", f"the record names tenant {data['tenant']!r}, not the source's {tenant.slug!r}")
+    if deleting:
+        data = {"deleted": True, **{name: data[name] for name in key_fields(record_type) if name in data}}
+    elif data.get("deleted"):
+        raise _rejected("deleted", f"send a {record_type}.delete event to delete")
+    record = {**data, "type": record_type}
+    problems = validate_record(record)
+    if not problems:
+        record, problems = canonical(record, NO_FILES)
+    if problems:
+        raise EventRejected({(f"data.{p.field}" if p.field else "data"): [p.problem] for p in reversed(problems)})
+    return record_type, deleting, record
+
+
+def event_apply(*, source: EventSource, event: Event, now: datetime | None = None) -> Receipt:
+    """Apply the event (or acknowledge it as stale) in one transaction; raise EventRejected or EventReplayed."""
+    record_type, deleting, record = event_record(event, source.tenant)
+    entity = f"{record_type}|{natural_key(record_type, record)}"
+    with transaction.atomic():
+        return _take(source, event, (record_type, deleting, record), entity, now or timezone.now())
+
+
+def _take(source: EventSource, event: Event, write: tuple, entity: str, now: datetime) -> Receipt:
+    record_type, deleting, record = write
+    run = _hour_run(source, now)  # first: waiting here for another event's new run, we hold no lock yet
+    _entity_lock(source, entity)  # events for one entity apply one at a time, in the order they commit
+    if ReceivedEvent.objects.filter(source=source, event_id=event.id).exists():
+        raise EventReplayed(event.id)
+    last = EntityVersion.objects.filter(source=source, entity=entity).first()
+    if last is not None and not _newer(event, last, entity):
+        _received(source, event, entity, run, ReceivedEvent.Outcome.STALE, "")
+        _count(run, record_type, "stale", now)
+        return Receipt(event.id, "stale", "", entity, run.pk, last.version, last.occurred_at)
+    ctx = Context(source.tenant, NO_FILES)
+    errors = _reference_errors(ctx, record_type, record)
+    if errors:
+        raise EventRejected(errors)
+    action = _write(ctx, record_type, record, deleting)
+    EntityVersion.objects.update_or_create(
+        source=source, entity=entity, defaults={"version": event.version, "occurred_at": event.occurred_at}
+    )
+    _received(source, event, entity, run, ReceivedEvent.Outcome.APPLIED, action)
+    _count(run, record_type, action, now)
+    return Receipt(event.id, "applied", action, entity, run.pk)
+
+
+def _entity_lock(source: EventSource, entity: str) -> None:
+    """Hold a transaction lock on (source, entity); the 64-bit key space is apart from the imports' lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"event:{source.pk}:{entity}"])
+
+
+def _newer(event: Event, last: EntityVersion, entity: str) -> bool:
+    """Whether the event comes after the last applied one: by version when both have one, else by time."""
+    if event.version is not None and last.version is not None:
+        return event.version > last.version
+    if event.occurred_at is not None and last.occurred_at is not None:
+        return event.occurred_at > last.occurred_at
+    given, kept = ("version", "occurred_at") if event.version is not None else ("occurred_at", "version")
+    message = f"the events applied to {entity} are ordered by `{kept}`: send it (this event has only `{given}`)"
+    raise EventRejected({kept: [message]})
+
+
+def _hour_run(source: EventSource, now: datetime) -> IngestionRun:
+    """The run that groups the source's events of this hour (UTC), made by its first event."""
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    run, _ = IngestionRun.objects.get_or_create(
+        tenant_id=source.tenant_id, origin=IngestionRun.Origin.EVENTS, source=f"{source.name} {hour:%Y-%m-%dT%H}:00Z",
+        defaults={"state": IngestionRun.State.APPLIED, "finished_at": now},
+    )  # fmt: skip
+    return run
+
+
+def _count(run: IngestionRun, record_type: str, action: str, now: datetime) -> None:
+    """Add one event to the run's counts (the row lock orders concurrent events of the hour)."""
+    locked = IngestionRun.objects.select_for_update().only("counts").get(pk=run.pk)
+    counts = locked.counts or {}
+    counts.setdefault(record_type, {})
+    counts[record_type][action] = counts[record_type].get(action, 0) + 1
+    IngestionRun.objects.filter(pk=run.pk).update(counts=counts, finished_at=now)
+
+
+def _received(source, event: Event, entity: str, run: IngestionRun, outcome: str, action: str) -> None:
+    try:
+        with transaction.atomic():
+            ReceivedEvent.objects.create(
+                source=source, event_id=event.id, event_type=event.type, entity=entity[:400], version=event.version,
+                occurred_at=event.occurred_at, outcome=outcome, action=action, run=run,
+            )  # fmt: skip
+    except IntegrityError as exc:  # the same id, sent twice at once for two entities: the other one won
+        raise EventReplayed(event.id) from exc
+
+
+def _category_path(category: Category) -> str:
+    slugs = [category.slug]
+    while category.parent_id and len(slugs) < CATEGORY_DEPTH_MAX:
+        category = category.parent
+        slugs.append(category.slug)
+    return "/".join(reversed(slugs))
+
+
+def _exists(ctx: Context, target: str, value: str) -> bool:
+    if target == "category":
+        category = ctx.category(value)
+        return category is not None and _category_path(category) == value
+    model, column = LOOKUPS[target]
+    return ctx.get(model, **{column: value}) is not None
+
+
+def _reference_errors(ctx: Context, record_type: str, record: dict) -> dict[str, list[str]]:
+    """The rows the record names by key that the tenant does not hold (a delete names none)."""
+    errors = {}
+    if record.get("deleted"):
+        return errors
+    for field_name, target in REFERENCES[record_type]:
+        value = record.get(field_name)
+        for item in value if isinstance(value, list) else [value] if value is not None else []:
+            if not _exists(ctx, target, item):
+                errors[f"data.{field_name}"] = [f"unknown {target.replace('_', ' ')} {item!r}"]
+                break
+    return errors
+
+
+def _action(ctx: Context, record_type: str, record: dict, deleting: bool) -> str:
+    """new (no such row), changed (an existing row written), deleted, or unchanged (a delete of nothing)."""
+    if record_type in OWN_KEYS:
+        model, column = OWN_KEYS[record_type]
+        exists = ctx.get(model, **{column: record[column]}) is not None
+    else:
+        exists = _pair_exists(ctx, record_type, record)
+    if deleting:
+        return "deleted" if exists else "unchanged"
+    return "changed" if exists else "new"
+
+
+def _pair_exists(ctx: Context, record_type: str, record: dict) -> bool:
+    """Whether a price (or stock level) exists for the record's price list (or warehouse) and SKU."""
+    sku = ctx.get(SKU, code=record["sku"])
+    if record_type == "price":
+        return Price.objects.filter(price_list=ctx.get(PriceList, code=record["price_list"]), sku=sku).exists()
+    return StockLevel.objects.filter(warehouse=ctx.get(Warehouse, code=record["warehouse"]), sku=sku).exists()
+
+
+def _write(ctx: Context, record_type: str, record: dict, deleting: bool) -> str:
+    action = _action(ctx, record_type, record, deleting)
+    if action == "unchanged":
+        return action
+    try:
+        with transaction.atomic():
+            WRITERS[record_type](ctx, record, deleting)
+    except ValidationError as exc:
+        raise EventRejected(_validation_errors(exc)) from exc
+    except ProtectedError as exc:
+        raise _rejected("", "other rows still refer to it") from exc
+    except REFUSED_WRITES as exc:  # a busy database (OperationalError) is not the event's fault: raised as is
+        raise _rejected("", f"not applied: {type(exc).__name__}") from exc
+    return action
+
+
+def _validation_errors(exc: ValidationError) -> dict[str, list[str]]:
+    if not hasattr(exc, "error_dict"):
+        return {"data": exc.messages}
+    return {("data" if name == NON_FIELD_ERRORS else f"data.{name}"): list(messages)
+            for name, messages in exc.message_dict.items()}  # fmt: skip
