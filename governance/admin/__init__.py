@@ -4,8 +4,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from core.scopes import Scope
 from governance.admin import review  # noqa: F401 - registers the compliance admins (records, holds, audit)
-from governance.models import ApiKey, Scope, default_scopes, hash_key
+from governance.models import ApiKey, default_scopes, hash_key
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -13,7 +14,10 @@ class ApiKeyForm(forms.ModelForm):
         choices=Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=default_scopes,
-        help_text="What the key may call; records scopes are for compliance tools, not storefronts.",
+        help_text=(
+            "What the key may call: catalog:write is for the shop's own systems that feed the catalog, records "
+            "scopes are for compliance tools; a storefront needs neither."
+        ),
     )
 
     class Meta:
