@@ -33,12 +33,21 @@ class IngestionRun(models.Model):
     staged_through = models.JSONField(default=dict, blank=True, help_text="Per feed file: the last line staged.")
     counts = models.JSONField(default=dict, blank=True, help_text="Per record type: new, changed, ... rejected.")
     report_path = models.CharField(max_length=1000, blank=True)
+    idempotency_key = models.CharField(
+        max_length=200, blank=True, help_text="Bulk API runs: the client's Idempotency-Key (one run per key)."
+    )
+    dry_run = models.BooleanField(default=False, help_text="Bulk API runs: stop after the decision.")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["tenant", "content_hash"], name="ingestion_run_by_hash")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"], condition=~Q(idempotency_key=""), name="ingestion_run_key_unique"
+            )
+        ]
 
     def __str__(self):
         return f"{self.tenant_id}: {self.source} ({self.state})"
