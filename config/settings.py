@@ -233,7 +233,10 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Commerce knowledge API",
-    "DESCRIPTION": "Catalog, policies and documents for storefronts; authenticate with `Authorization: Api-Key <key>`.",
+    "DESCRIPTION": (
+        "Catalog, policies and documents for storefronts, and their write side for a shop's own systems; "
+        "authenticate with `Authorization: Api-Key <key>`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its docs need a key or a session like every other endpoint (only /healthz is open).
@@ -242,6 +245,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12: the feed's record schemas are published in it as they are.
+    "OAS_VERSION": "3.1.0",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "knowledge.api.schema.feed_record_components",
+    ],
 }
 
 

@@ -10,7 +10,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v1/", include("catalog.urls")),
     path("api/v1/", include("knowledge.urls")),
     path("api/v1/", include("governance.urls")),
     path("ai/v1/", include("assistant.urls")),

@@ -1,4 +1,4 @@
-"""API building blocks every app's views share: storefront pagination, 404s, and the one exception handler."""
+"""API building blocks every app's views share: storefront pagination, 404s, 409s, 413s and the exception handler."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, serializers, status
@@ -43,6 +43,28 @@ def sees_inactive(request) -> bool:
 
 def not_found(kind: str, key) -> NotFound:
     return NotFound(f"No {kind} {str(key)[:KEY_SHOWN_MAX]!r}.")
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the stored data."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def body_size_check(request, limit: int) -> None:
+    """Refuse a body over `limit` bytes by its Content-Length, before anything reads it."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("The Content-Length header is not a number.") from None
+    if length > limit:
+        raise PayloadTooLarge(f"The request body has {length:,} bytes; at most {limit:,} are accepted here.")
 
 
 def api_exception_handler(exc, context):

@@ -18,10 +18,11 @@ from rest_framework.views import APIView
 
 from catalog.models import Tenant
 from core.api import StorefrontPagination, not_found
+from core.scopes import Scope
 from core.tenancy import Caller
 from governance.authentication import KEYWORD
 from governance.export import EXPORT_MAX, ExportTooLarge, answer_record_document, records_export
-from governance.models import ApiKey, Risk, Scope, Verdict
+from governance.models import ApiKey, Risk, Verdict
 from governance.review import (
     answer_record_get,
     answer_record_list,

@@ -9,19 +9,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import CustomerGroup, Tenant
+from core.scopes import Scope
 
 KEY_PREFIX_LEN = 8
 
 
-class Scope(models.TextChoices):
-    CATALOG_READ = "catalog:read", "Read the catalog, policies, documents and search"
-    AI_CHAT = "ai:chat", "Ask the assistant (/ai/v1)"
-    RECORDS_READ = "records:read", "Read the tenant's answer records"
-    RECORDS_EXPORT = "records:export", "Export the tenant's answer records"
-
-
 def default_scopes() -> list[str]:
-    return [Scope.CATALOG_READ, Scope.AI_CHAT]  # a storefront key; records scopes are granted explicitly
+    return [Scope.CATALOG_READ, Scope.AI_CHAT]  # a storefront key; write and records scopes are granted explicitly
 
 
 def hash_key(raw: str) -> str:

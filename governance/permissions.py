@@ -1,6 +1,6 @@
 """Every API call needs a caller with a tenant: an API key, or a staff session that names one.
 
-API keys carry scopes (governance.models.Scope). A view names what it needs with `required_scopes` (or the
+API keys carry scopes (core.scopes.Scope). A view names what it needs with `required_scopes` (or the
 review API's `required_scope`), or with a permission from `scope_required(...)`; otherwise the path decides:
 `/ai/v1/` needs `ai:chat`, the rest of `/api/v1/` (catalog, policies, documents, search, citations)
 `catalog:read`. Staff sessions are not limited by scopes (their Django permissions apply).
@@ -11,9 +11,9 @@ import re
 from rest_framework import exceptions, permissions
 
 from catalog.models import CustomerGroup, Tenant
+from core.scopes import Scope
 from core.tenancy import Caller
 from governance.authentication import KEYWORD
-from governance.models import Scope
 
 PATH_SCOPES = (("/ai/", Scope.AI_CHAT), ("/api/v1/", Scope.CATALOG_READ))  # first match wins
 

@@ -12,11 +12,20 @@ from django.db.models import Prefetch, Q, QuerySet
 from catalog.filters import filter_or_raise
 from catalog.selectors import HANDLE_MAX, SLUG_RE, is_key, products_visible
 from core.tenancy import LOCALE_CHOICES, Caller
-from knowledge.models import Document, DocumentKind, Policy, PolicyKind, PolicyVersion, RankingProfile
+from knowledge.models import (
+    Document,
+    DocumentKind,
+    IngestionRun,
+    Policy,
+    PolicyKind,
+    PolicyVersion,
+    RankingProfile,
+)
 from knowledge.ranking import WEIGHT_FIELDS, Ranking
 
 SLUG_MAX = 120  # Document.slug's max_length; policy slugs are shorter
 VERSION_MAX = 2**31 - 1  # PositiveIntegerField: larger numbers cannot exist (and would overflow the query)
+ID_MAX = 2**63 - 1  # BigAutoField
 
 
 class PolicyFilter(django_filters.FilterSet):
@@ -98,6 +107,16 @@ def document_get(*, caller: Caller, slug: str, include_inactive: bool = False) -
         return None
     documents = documents_visible(caller=caller, include_inactive=include_inactive).filter(slug=slug)
     return documents.select_related("product").first()
+
+
+# Import runs ------------------------------------------------------------------------------------------------
+
+
+def ingestion_run_get(*, caller: Caller, run_id: int) -> IngestionRun | None:
+    """Return the caller's tenant's import run with this id (any origin); else None."""
+    if not 0 < run_id <= ID_MAX:
+        return None
+    return IngestionRun.objects.filter(pk=run_id, tenant_id=caller.tenant_id).first()
 
 
 # Ranking ----------------------------------------------------------------------------------------------------

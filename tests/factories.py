@@ -106,6 +106,15 @@ def api_client(raw_key: str | None = None):
     return client
 
 
+def scoped_client(tenant, scopes, *, name="shop systems"):
+    """Return a client sending a new key of `tenant` that holds exactly `scopes`."""
+    from governance.models import ApiKey
+
+    key, raw = api_key(tenant, name=name)
+    ApiKey.objects.filter(pk=key.pk).update(scopes=[str(scope) for scope in scopes])
+    return api_client(raw)
+
+
 def policy(tenant=None, **fields):
     """Create and publish a policy through the service."""
     from knowledge.services.policies import policy_create

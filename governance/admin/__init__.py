@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.admin import adopt
+from core.scopes import Scope
 from governance import keys
 from governance.admin import review  # noqa: F401 - registers the compliance admins (records, holds, audit)
-from governance.models import ApiKey, Scope, default_scopes
+from governance.models import ApiKey, default_scopes
 
 SHOWN_ONCE = "copy it now: it is shown only this once."
 
@@ -18,7 +19,10 @@ class ApiKeyForm(forms.ModelForm):
         choices=Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=default_scopes,
-        help_text="What the key may call; records scopes are for compliance tools, not storefronts.",
+        help_text=(
+            "What the key may call: catalog:write is for the shop's own systems that feed the catalog, records "
+            "scopes are for compliance tools; a storefront needs neither."
+        ),
     )
 
     class Meta:

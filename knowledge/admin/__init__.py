@@ -142,9 +142,22 @@ class DocumentAdmin(HistoryOwnerMixin, TenantLockedMixin, IndexedAdminMixin, Ser
     )  # fmt: skip
     list_filter = ("tenant", "kind", "format", "locale", IndexStatusFilter)
     list_select_related = ("tenant", "product")
-    search_fields = ("title", "slug", "author", "product__title")
+    search_fields = ("title", "slug", "author", "question", "product__title")
     autocomplete_fields = ("product",)
     readonly_fields = ("version", "updated_at", "index_status_badge")
+    fieldsets = (
+        (None, {"fields": ("tenant", "slug", "kind", "format", "locale", "title", "product")}),
+        (
+            "Text",
+            {
+                "fields": (("question", "body"), "source_file"),
+                "description": "A Q&A's question sits beside its answer (the body, which search indexes); "
+                "other kinds leave the question empty.",
+            },
+        ),
+        ("Reviews and Q&A", {"fields": ("author", "rating")}),
+        ("Index", {"fields": ("version", "updated_at", "index_status_badge")}),
+    )
     inlines = (DocumentVersionInline,)
     actions = ("reindex_selected",)
 

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from catalog.admin.forms import TenantScopedForm
-from knowledge.models import Document, DocumentFormat, EmbeddingSpace, Policy
-from knowledge.services.documents import document_text_from_upload
+from knowledge.models import Document, DocumentFormat, DocumentKind, EmbeddingSpace, Policy
+from knowledge.services.documents import document_text_from_upload, qa_title
 
 
 class PolicyForm(TenantScopedForm):
@@ -33,6 +33,7 @@ class DocumentForm(TenantScopedForm):
             "format",
             "locale",
             "title",
+            "question",
             "body",
             "source_file",
             "product",
@@ -44,6 +45,9 @@ class DocumentForm(TenantScopedForm):
         super().__init__(*args, **kwargs)
         self.upload: bytes | None = None  # the new file's bytes, once they passed extraction
         self.upload_name = ""
+        if "title" in self.fields:
+            self.fields["title"].required = False  # a Q&A's title is derived; other kinds check it in clean()
+            self.fields["title"].help_text = "Q&A: leave empty for “Answer by <author>”."
 
     def clean_rating(self):
         rating = self.cleaned_data.get("rating")
@@ -54,6 +58,11 @@ class DocumentForm(TenantScopedForm):
     def clean(self):
         cleaned = super().clean()
         self.check_same_tenant("product")
+        if not cleaned.get("title"):
+            if cleaned.get("kind") == DocumentKind.QA:
+                cleaned["title"] = qa_title(cleaned.get("author", ""))
+            elif "title" not in self.errors:
+                self.add_error("title", "This field is required.")
         upload = cleaned.get("source_file")
         fmt = cleaned.get("format") or self.instance.format
         if isinstance(upload, UploadedFile):  # a file sent with this request (not the stored one)

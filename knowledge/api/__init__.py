@@ -1,1 +1,1 @@
-"""Storefront read API: content (policies, documents) and search, one module per concern."""
+"""The /api/v1 views of knowledge: content and search reads, the write side (records one by one, feeds in bulk)."""

@@ -1,4 +1,4 @@
-"""Storefront read API for policies and documents: thin views over `knowledge.selectors`."""
+"""Storefront read API for policies and documents: thin views over `knowledge.selectors` (writes extend them)."""
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -141,6 +141,7 @@ class DocumentDetailApi(APIView):
     """Show one document by slug, with its body."""
 
     class OutputSerializer(DocumentListItemSerializer):
+        question = serializers.CharField(help_text="Q&A only: the customer's question (the body is the answer).")
         body = serializers.CharField()
 
         class Meta:

@@ -22,6 +22,7 @@ OWN_KEYS = {  # record type -> (model, key field) of its own row
     "policy": (Policy, "slug"),
     "document": (Document, "slug"),
     "review": (Document, "slug"),
+    "qa": (Document, "slug"),
 }
 
 

@@ -35,16 +35,32 @@ class Decision:
 
 
 class _Catalog:
-    """The live rows of the types a decision needs, as canonical records by natural key (read once)."""
+    """The live rows of the types a decision needs, as canonical records by natural key (read once).
 
-    def __init__(self, tenant):
-        self.tenant = tenant
+    With `only` (record type -> keys) it reads just those rows: what deciding one record needs.
+    """
+
+    def __init__(self, tenant, only: dict[str, set[str]] | None = None):
+        self.tenant, self.only = tenant, only
         self._live: dict[str, dict[str, dict]] = {}
+        self._kinds: dict[str, str] | None = None
+
+    def _keys(self, record_type: str) -> set[str] | None:
+        return None if self.only is None else self.only.get(record_type, set())
 
     def live(self, record_type: str) -> dict[str, dict]:
         if record_type not in self._live:
-            self._live[record_type] = {natural_key(record_type, r): r for r in snapshot.LIVE[record_type](self.tenant)}
+            keys = self._keys(record_type)
+            rows = snapshot.LIVE[record_type](self.tenant, keys) if keys is None or keys else []
+            self._live[record_type] = {natural_key(record_type, r): r for r in rows}
         return self._live[record_type]
+
+    def document_kind(self, slug: str) -> str | None:
+        """The kind of the live document with this slug, whatever its record type."""
+        if self._kinds is None:
+            keys = None if self.only is None else {k for t in DOCUMENT_TYPES for k in self._keys(t)}
+            self._kinds = snapshot.document_kinds(self.tenant, keys)
+        return self._kinds.get(slug)
 
 
 def _reject(record: StagedRecord, field_name: str, problem: str) -> None:
@@ -78,7 +94,9 @@ REFERENCES = {
     "policy": [],
     "document": [("product", "product")],
     "review": [("product", "product")],
+    "qa": [("product", "product")],
 }
+DOCUMENT_TYPES = ("document", "review", "qa")  # one slug space, told apart by the document's kind
 
 
 class _Available:
@@ -145,6 +163,11 @@ def _action(record: StagedRecord, catalog: _Catalog) -> str:
     live = catalog.live(record.record_type).get(record.key)
     if record.payload.get("deleted"):
         return Action.DELETED if live is not None else Action.UNCHANGED
+    if live is None and record.record_type in DOCUMENT_TYPES:
+        kind = catalog.document_kind(record.key)
+        if kind is not None:  # the slug is taken by a document of another record type
+            _reject(record, "slug", f"the slug {record.key!r} belongs to a document of kind {kind!r}")
+            return Action.REJECTED
     if live is None:
         return Action.NEW
     if record.record_type == "sku" and live["product"] != record.payload["product"]:
@@ -238,6 +261,21 @@ def _counts(run: IngestionRun) -> dict[str, dict[str, int]]:
     for record_type, action in StagedRecord.objects.filter(run=run).values_list("record_type", "action"):
         counts[record_type or "unreadable"][action] += 1
     return {t: dict(c) for t, c in counts.items()}
+
+
+def decide_one(tenant, record: StagedRecord) -> None:
+    """Decide one record (unsaved) against the live rows it names, its own and those it refers to."""
+    only: dict[str, set[str]] = defaultdict(set)
+    only[record.record_type].add(record.key)
+    for _, target, value in _references(record):
+        for item in value if isinstance(value, list) else [value] if value else []:
+            only[target].add(natural_key(target, {"path": item}) if target == "category" else item)
+    catalog = _Catalog(tenant, only)
+    record.action, record.changes = "", []
+    _check_references(record, _Available(catalog))
+    if record.action == "":
+        record.action = _action(record, catalog)
+    record.phase = phase(record.record_type, record.payload, record.action == Action.DELETED)
 
 
 def decision_of(run: IngestionRun, examples: int = 0) -> Decision:

@@ -11,7 +11,8 @@ from knowledge.models import Document, DocumentFormat
 
 FILES_DIR = "files"  # PDF documents are written here, beside the feed, and named by their `file` field
 
-SKIPPED = "reviews without a product (skipped)"  # the feed names a review's product; a deleted one has none
+# The feed names a review's and a Q&A's product; once that product is deleted there is none to name.
+SKIPPED = {"review": "reviews without a product (skipped)", "qa": "Q&A without a product (skipped)"}
 
 Progress = Callable[..., object]
 
@@ -33,15 +34,15 @@ def _with_file(record: dict, document: Document, directory: Path) -> dict:
 
 
 def catalog_export(tenant: Tenant, path: Path, progress: Progress) -> dict[str, int]:
-    """Write every record of the tenant, parents first; return the count per type (and of reviews skipped)."""
+    """Write every record of the tenant, parents first; return the count per type (and of reviews and Q&A skipped)."""
     counts = dict.fromkeys(ORDER, 0)
     pdfs = _pdf_files(tenant)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as out:
         for record_type in progress(ORDER, desc="export", unit="type"):
             for record in snapshot.LIVE[record_type](tenant):
-                if record_type == "review" and record["product"] is None:
-                    counts[SKIPPED] = counts.get(SKIPPED, 0) + 1
+                if record_type in SKIPPED and record["product"] is None:
+                    counts[SKIPPED[record_type]] = counts.get(SKIPPED[record_type], 0) + 1
                     continue
                 if record_type == "document" and record["slug"] in pdfs:
                     record = _with_file(record, pdfs[record["slug"]], path.parent)

@@ -64,8 +64,16 @@ def validate_record(record) -> list[Problem]:
         return [Problem("type", f"unknown record type {record_type!r} (one of {', '.join(record_types())})")]
     problems = []
     for error in sorted(_validator(record_type).iter_errors(record), key=lambda e: list(e.absolute_path)):
-        problems.append(Problem(_field_of(error), error.message[:300]))
+        problems.append(Problem(_field_of(error), _message_of(error)[:300]))
     return problems
+
+
+def _message_of(error) -> str:
+    """The validator's message; a pattern's regex is replaced by the field's description when it has one."""
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if error.validator == "pattern" and description:
+        return f"{error.instance!r} does not match the expected form: {description}"
+    return error.message
 
 
 def _field_of(error) -> str:
@@ -73,7 +81,8 @@ def _field_of(error) -> str:
     path = ".".join(str(part) for part in error.absolute_path)
     if error.validator == "required":
         missing = [name for name in error.validator_value if name not in error.instance]
-        return ".".join(filter(None, [path, missing[0] if missing else ""]))
+        named = next((name for name in missing if error.message.startswith(repr(name))), None)
+        return ".".join(filter(None, [path, named or (missing[0] if missing else "")]))
     if error.validator == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - allowed)
@@ -218,14 +227,22 @@ def _csv_record(name: str, number: int, header: list[str], row: list[str], defau
     record_type = cells.get("type", default_type)
     if record_type not in record_types():
         return FeedLine(name, number, None, [Problem("type", f"unknown record type {record_type!r}")], size)
+    record, problems = coerce_cells(record_type, cells)
+    return FeedLine(name, number, record, problems or validate_record(record), size)
+
+
+def coerce_cells(record_type: str, cells: dict[str, str]) -> tuple[dict, list[Problem]]:
+    """Build a record from text cells (a CSV row, form fields), each coerced to the type the schema gives it."""
     record, problems = {"type": record_type}, []
     properties = feed_schema()["$defs"][record_type]["properties"]
     for column, cell in cells.items():
+        if column == "type":
+            continue
         try:
             record[column] = _coerce(cell, properties.get(column, {}))
         except ValueError as exc:
             problems.append(Problem(column, str(exc)))
-    return FeedLine(name, number, record, problems or validate_record(record), size)
+    return record, problems
 
 
 def _coerce(cell: str, schema: dict):

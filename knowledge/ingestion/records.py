@@ -12,9 +12,9 @@ from knowledge.services.documents import UPLOAD_MAX_BYTES, document_text_from_up
 # Parents before children: a product needs its category, a price its SKU and price list.
 ORDER = (
     "category", "customer_group", "price_list", "warehouse", "product", "sku", "price", "stock", "policy",
-    "document", "review",
+    "document", "review", "qa",
 )  # fmt: skip
-KEY_SPACE = {"review": "document"}  # reviews are documents: one slug space
+KEY_SPACE = {"review": "document", "qa": "document"}  # reviews and Q&A are documents: one slug space
 SUFFIX_FORMATS = {".pdf": "pdf", ".md": "markdown", ".markdown": "markdown", ".txt": "text"}
 MONEY_PLACES, RATE_PLACES = 2, 4
 NOT_COMPARED = ("type", "tenant", "deleted", "file")
@@ -49,6 +49,18 @@ def _places_problem(record: dict, name: str, places: int) -> Problem | None:
     return None
 
 
+def record_prepare(record: dict, tenant_slug: str, feed_dir: Path) -> tuple[dict, list[Problem]]:
+    """Check a schema-valid record's tenant and return it in canonical form, with any problems."""
+    if record.get("tenant") not in (None, tenant_slug):
+        return record, [Problem("tenant", f"the record names tenant {record['tenant']!r}, not {tenant_slug!r}")]
+    return canonical(record, feed_dir)
+
+
+def _derived_slug(prefix: str, product: str, *parts: str) -> str:
+    digest = hashlib.sha256("\0".join([product, *parts]).encode()).hexdigest()
+    return f"{prefix}-{product[:90]}-{digest[:12]}"
+
+
 def canonical(record: dict, feed_dir: Path) -> tuple[dict, list[Problem]]:
     """Return the record as staged (exact decimals, derived slugs, a file's text) and any problems."""
     record = {name: value for name, value in record.items() if name != "tenant"}
@@ -67,8 +79,10 @@ def canonical(record: dict, feed_dir: Path) -> tuple[dict, list[Problem]]:
     if record_type == "customer_group" and "categories" in record:
         record["categories"] = sorted(set(record["categories"]))
     if record_type == "review" and "slug" not in record:
-        digest = hashlib.sha256(f"{record['product']}\0{record['author']}\0{record['body']}".encode()).hexdigest()
-        record["slug"] = f"review-{record['product'][:90]}-{digest[:12]}"
+        record["slug"] = _derived_slug("review", record["product"], record["author"], record["body"])
+    if record_type == "qa" and "slug" not in record:
+        parts = (record.get("question", ""), record.get("author", ""), record["answer"])
+        record["slug"] = _derived_slug("qa", record["product"], *parts)
     if record_type == "document" and "file" in record:
         problems += _read_file(record, feed_dir)
     return record, problems

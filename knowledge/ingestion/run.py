@@ -67,6 +67,7 @@ class ImportOptions:
     report_path: Path | None = None
     batch_size: int = APPLY_BATCH
     pause_s: float = 0.0
+    write_report: bool = True  # the CSV report beside the feed (the bulk API returns the problems instead)
 
 
 def feed_import(
@@ -79,15 +80,23 @@ def feed_import(
 
 def _import(tenant: Tenant, path: Path, options: ImportOptions, progress: Progress) -> ImportResult:
     run, resumed = ingestion_run_open(tenant=tenant, path=path, prune=options.prune)
+    return import_phases(run, resumed, path, options, progress)
+
+
+def import_phases(
+    run: IngestionRun, resumed: bool, path: Path, options: ImportOptions, progress: Progress = no_progress
+) -> ImportResult:
+    """Stage, decide and (unless a dry run or held for review) apply an open run; the caller holds the lock."""
     # Held-run checks apply before anything is written, and never to a run an editor approved.
     checked = run.state != IngestionRun.State.APPLYING and run.reviewed_at is None
     stage(run, path, progress)
     decide(run)
     decision = decision_of(run, examples=DRY_RUN_EXAMPLES if options.dry_run else 0)
     report_path = options.report_path or default_report_path(path, run)
-    result = ImportResult(run, resumed, decision, report_path, report_write(run, report_path))
+    rows = report_write(run, report_path) if options.write_report else 0
+    result = ImportResult(run, resumed, decision, report_path, rows)
     if checked:
-        result.held = hold_reasons(run, decision, ingestion_settings_for(tenant.pk), options.max_reject_share)
+        result.held = hold_reasons(run, decision, ingestion_settings_for(run.tenant_id), options.max_reject_share)
     if options.dry_run:
         if run.state != IngestionRun.State.HELD:  # a held run stays in the editors' list
             _finish(run, IngestionRun.State.DECIDED)
@@ -96,7 +105,7 @@ def _import(tenant: Tenant, path: Path, options: ImportOptions, progress: Progre
     else:
         result.applied = run_apply(run, path, progress, batch_size=options.batch_size, pause_s=options.pause_s)
         result.failures = apply_failures(run)
-        if result.failures:
+        if result.failures and options.write_report:
             result.report_rows = report_write(run, report_path)
     return result
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from django.db import transaction
 
 from catalog.models import Tenant
-from knowledge.ingestion.formats import FeedLine, Problem, content_hash, feed_files, feed_lines, record_types
-from knowledge.ingestion.records import canonical, natural_key
+from knowledge.ingestion.formats import FeedLine, content_hash, feed_files, feed_lines, record_types
+from knowledge.ingestion.records import natural_key, record_prepare
 from knowledge.models import IngestionRun, StagedRecord
 
 STAGE_BATCH = 1_000  # lines per committed step: a crash loses at most this much staging work
@@ -25,11 +25,11 @@ def ingestion_run_open(*, tenant: Tenant, path: Path, prune: bool) -> tuple[Inge
     """Return the unfinished run of this feed (same content) to resume, or a new one; and whether resumed."""
     digest = content_hash(feed_files(path))
     Tenant.objects.select_for_update().filter(pk=tenant.pk).first()  # one opener at a time per tenant
-    run = (
-        IngestionRun.objects.filter(tenant=tenant, content_hash=digest, prune=prune, state__in=IngestionRun.UNFINISHED)
-        .order_by("-created_at")
-        .first()
-    )
+    unfinished = IngestionRun.objects.filter(
+        tenant=tenant, origin=IngestionRun.Origin.FEED, content_hash=digest, prune=prune,
+        state__in=IngestionRun.UNFINISHED,
+    )  # fmt: skip
+    run = unfinished.order_by("-created_at").first()
     if run is not None:
         return run, True
     return IngestionRun.objects.create(tenant=tenant, source=str(path), content_hash=digest, prune=prune), False
@@ -39,11 +39,8 @@ def _staged(run: IngestionRun, tenant: Tenant, line: FeedLine, directory: Path) 
     problems, record = list(line.problems), line.record
     record_type, key = "", ""
     if record is not None and not problems:
-        if record.get("tenant") not in (None, tenant.slug):
-            problems.append(Problem("tenant", f"the record names tenant {record['tenant']!r}, not {tenant.slug!r}"))
-        else:
-            record, found = canonical(record, directory)
-            problems += found
+        record, found = record_prepare(record, tenant.slug, directory)
+        problems += found
     if isinstance(record, dict) and record.get("type") in record_types():
         record_type = record["type"]
         key = natural_key(record_type, record) if not problems else ""

@@ -167,6 +167,22 @@ def review_write(ctx: Context, payload: dict, deleting: bool) -> None:
     _document_upsert(ctx, current, payload, fields)
 
 
+def qa_write(ctx: Context, payload: dict, deleting: bool) -> None:
+    current = ctx.get(Document, slug=payload["slug"])
+    if deleting:
+        ctx.forget(Document, slug=payload["slug"])
+        return documents.document_delete(current)
+    fields = _given(payload, "question", "author", "locale")
+    if "answer" in payload:
+        fields["body"] = payload["answer"]
+    fields["product"] = ctx.product(payload["product"])
+    author = fields.get("author", current.author if current else "")
+    fields["title"] = documents.qa_title(author)
+    if current is None:
+        fields.update(kind=DocumentKind.QA, format=DocumentFormat.TEXT)
+    _document_upsert(ctx, current, payload, fields)
+
+
 def _document_upsert(ctx: Context, current: Document | None, payload: dict, fields: dict) -> None:
     upload = file_bytes(payload, ctx.directory)
     filename = Path(payload.get("file", "")).name
@@ -184,4 +200,5 @@ WRITERS = {
     "category": category_write, "customer_group": customer_group_write, "price_list": price_list_write,
     "warehouse": warehouse_write, "product": product_write, "sku": sku_write, "price": price_write,
     "stock": stock_write, "policy": policy_write, "document": document_write, "review": review_write,
+    "qa": qa_write,
 }  # fmt: skip

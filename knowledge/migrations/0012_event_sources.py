@@ -6,7 +6,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0007_product_title_words'),
-        ('knowledge', '0010_ingestion_origin'),
+        ('knowledge', '0011_document_question'),
     ]
 
     operations = [

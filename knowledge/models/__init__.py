@@ -1,5 +1,6 @@
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from pgvector.django import VectorField
@@ -9,6 +10,7 @@ from core.indexable import IndexedSource, SourceKind, content_hash_field, pendin
 from core.tenancy import LOCALE_CHOICES
 
 DOCUMENT_MAX = 2_000_000  # characters of extracted text; a 500-page manual fits
+QUESTION_MAX = 2_000  # a customer's question; the answer is the document's body
 
 
 class EmbeddingSpace(models.Model):
@@ -97,6 +99,7 @@ class DocumentKind(models.TextChoices):
     WARRANTY = "warranty", "Warranty terms"
     GUIDE = "guide", "Guide"
     REVIEW = "review", "Customer review"
+    QA = "qa", "Customer Q&A"
 
 
 class DocumentFormat(models.TextChoices):
@@ -112,7 +115,13 @@ class Document(IndexedSource):
     format = models.CharField(max_length=10, choices=DocumentFormat.choices, default=DocumentFormat.MARKDOWN)
     locale = models.CharField(max_length=5, choices=LOCALE_CHOICES, default="en")
     title = models.CharField(max_length=TITLE_MAX)
-    body = models.TextField(blank=True, max_length=DOCUMENT_MAX, help_text="For PDFs: the text extracted on upload.")
+    body = models.TextField(
+        blank=True, max_length=DOCUMENT_MAX, help_text="For PDFs: the text extracted on upload. For Q&A: the answer."
+    )
+    question = models.TextField(
+        blank=True, max_length=QUESTION_MAX, validators=[MaxLengthValidator(QUESTION_MAX)],
+        help_text="Q&A only: the customer's question (shown with the answer, not indexed).",
+    )  # fmt: skip
     source_file = models.FileField(upload_to="documents/", blank=True)
     product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="documents")
     rating = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Reviews only: 1 to 5 stars.")
@@ -133,6 +142,10 @@ class Document(IndexedSource):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        if self.question and self.kind != DocumentKind.QA:
+            raise ValidationError({"question": "Only a Q&A document has a question."})
 
 
 class DocumentVersion(models.Model):

@@ -50,6 +50,10 @@ class IngestionRun(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True, help_text="When a held run was applied or discarded.")
+    idempotency_key = models.CharField(
+        max_length=200, blank=True, help_text="Bulk API runs: the client's Idempotency-Key (one run per key)."
+    )
+    dry_run = models.BooleanField(default=False, help_text="Bulk API runs: stop after the decision.")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -63,7 +67,10 @@ class IngestionRun(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "source"], condition=Q(origin="events"), name="one_event_run_per_source_hour"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "idempotency_key"], condition=~Q(idempotency_key=""), name="ingestion_run_key_unique"
+            ),
         ]
 
     def __str__(self):

@@ -8,14 +8,19 @@ from django.db.models import Max
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
-from catalog.models import Tenant
+from catalog.models import TITLE_MAX, Tenant
 from core.indexable import index_mark_changed, index_schedule
 from knowledge.models import Document, DocumentFormat, DocumentVersion, SourceKind
 from knowledge.services.indexing import chunks_retire
 
-DOCUMENT_FIELDS = ("slug", "kind", "format", "locale", "title", "body", "product", "rating", "author")
+DOCUMENT_FIELDS = ("slug", "kind", "format", "locale", "title", "question", "body", "product", "rating", "author")
 PDF_MAGIC = b"%PDF-"
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+
+
+def qa_title(author: str) -> str:
+    """A Q&A's title: who answered, never the question (the answer alone is what search indexes)."""
+    return f"Answer by {author}"[:TITLE_MAX] if author else "Customer answer"
 
 
 def pdf_extract_text(data: bytes) -> str:

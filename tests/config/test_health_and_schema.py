@@ -9,8 +9,11 @@ import yaml
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.core.management import call_command
+from jsonschema import Draft202012Validator
 
 from config.celery import HEARTBEAT_KEY
+from knowledge.api.schema import component_name
+from knowledge.ingestion.formats import feed_schema
 
 API_PATHS = {
     "/api/v1/products/",
@@ -22,6 +25,35 @@ API_PATHS = {
     "/api/v1/policies/{slug}/versions/{number}/",
     "/api/v1/documents/",
     "/api/v1/documents/{slug}/",
+    "/api/v1/skus/{code}/prices/{price_list}/",
+    "/api/v1/skus/{code}/stock/{warehouse}/",
+    "/api/v1/reviews/",
+    "/api/v1/reviews/{slug}/",
+    "/api/v1/qa/",
+    "/api/v1/qa/{slug}/",
+    "/api/v1/feeds/",
+    "/api/v1/feeds/{run_id}/",
+}
+READ_AND_WRITE = {
+    "/api/v1/products/", "/api/v1/products/{handle}/", "/api/v1/skus/", "/api/v1/skus/{code}/", "/api/v1/policies/",
+    "/api/v1/policies/{slug}/", "/api/v1/documents/", "/api/v1/documents/{slug}/",
+}  # fmt: skip
+WRITES = {  # path: the methods that write there
+    "/api/v1/products/": {"post"},
+    "/api/v1/products/{handle}/": {"put", "patch", "delete"},
+    "/api/v1/skus/": {"post"},
+    "/api/v1/skus/{code}/": {"put", "patch", "delete"},
+    "/api/v1/skus/{code}/prices/{price_list}/": {"put", "patch", "delete"},
+    "/api/v1/skus/{code}/stock/{warehouse}/": {"put", "patch", "delete"},
+    "/api/v1/policies/": {"post"},
+    "/api/v1/policies/{slug}/": {"put", "patch", "delete"},
+    "/api/v1/documents/": {"post"},
+    "/api/v1/documents/{slug}/": {"put", "patch", "delete"},
+    "/api/v1/reviews/": {"post"},
+    "/api/v1/reviews/{slug}/": {"put", "patch", "delete"},
+    "/api/v1/qa/": {"post"},
+    "/api/v1/qa/{slug}/": {"put", "patch", "delete"},
+    "/api/v1/feeds/": {"post"},
 }
 
 
@@ -86,6 +118,40 @@ def test_schema__json_format_parses(admin_client):
 
     assert response.status_code == 200
     assert API_PATHS <= set(json.loads(response.content)["paths"])
+
+
+def test_schema__every_write_has_request_and_response_examples_and_feed_records_are_components(admin_client):
+    schema = yaml.safe_load(admin_client.get("/api/schema/").content)
+    components = schema["components"]["schemas"]
+
+    for path, methods in WRITES.items():
+        operations = schema["paths"][path]
+        assert methods <= set(operations), path
+        if path in READ_AND_WRITE:
+            assert "get" in operations, f"{path}: the read and the writes are one path"
+        for method in methods:
+            operation = operations[method]
+            assert "403" in operation["responses"], (path, method)
+            if method == "delete":
+                continue
+            assert all(media.get("examples") for media in operation["requestBody"]["content"].values()), (path, method)
+            success = [operation["responses"][code] for code in ("200", "201") if code in operation["responses"]]
+            assert success and all(r["content"]["application/json"].get("examples") for r in success), (path, method)
+            assert "400" in operation["responses"], (path, method)
+    for record_type, definition in feed_schema()["$defs"].items():
+        published = components[component_name(record_type)]
+        Draft202012Validator.check_schema(published)
+        assert published["properties"] == definition["properties"] and published["x-key"] == definition["x-key"]
+    assert {"$ref": "#/components/schemas/FeedQaRecord"} in components["FeedRecord"]["oneOf"]
+    post_product = schema["paths"]["/api/v1/products/"]["post"]["requestBody"]["content"]["application/json"]
+    assert post_product["schema"] == {"$ref": "#/components/schemas/FeedProductRecord"}
+    upload = schema["paths"]["/api/v1/documents/"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert upload["schema"]["properties"]["file"]["format"] == "binary"
+    feed = schema["paths"]["/api/v1/feeds/"]["post"]
+    assert {"application/x-ndjson", "text/csv"} <= set(feed["requestBody"]["content"])
+    assert {("Idempotency-Key", "header", True), ("dry_run", "query", False)} <= {
+        (p["name"], p["in"], p.get("required", False)) for p in feed["parameters"]
+    }
 
 
 def test_schema__spectacular_validates_without_warnings():

@@ -88,21 +88,21 @@ class _Crash(Exception):
 def test_import_catalog__a_crash_while_staging_resumes_where_it_stopped(tmp_path, monkeypatch):
     tenant = factories.TenantFactory(slug="crashed-shop")
     feed, lines = _feed(tmp_path)
-    canonical = staging.canonical
+    record_prepare = staging.record_prepare
 
-    def crash_on_line_95(record, directory):
+    def crash_on_line_95(record, tenant_slug, directory):
         if record.get("code") == "P-23":  # line 95
             raise _Crash
-        return canonical(record, directory)
+        return record_prepare(record, tenant_slug, directory)
 
     monkeypatch.setattr(staging, "STAGE_BATCH", 20)
-    monkeypatch.setattr(staging, "canonical", crash_on_line_95)
+    monkeypatch.setattr(staging, "record_prepare", crash_on_line_95)
     with pytest.raises(_Crash):
         run_import(feed, tenant)
     run = IngestionRun.objects.get(tenant=tenant)
     assert run.state == "staging" and run.staged_through == {"feed.jsonl": 80} and run.records.count() == 80
     assert not Product.objects.filter(tenant=tenant).exists()
-    monkeypatch.setattr(staging, "canonical", canonical)
+    monkeypatch.setattr(staging, "record_prepare", record_prepare)
 
     ok, out = run_import(feed, tenant)
 

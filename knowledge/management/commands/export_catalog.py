@@ -10,7 +10,10 @@ from knowledge.ingestion.progress import bar_on
 
 
 class Command(BaseCommand):
-    help = "Write a tenant's categories, products, SKUs, prices, stock, policies, documents and reviews as JSON Lines."
+    help = (
+        "Write a tenant's categories, products, SKUs, prices, stock, policies, documents, reviews and Q&A as "
+        "JSON Lines."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The .jsonl file to write (PDF documents go to files/ beside it).")
