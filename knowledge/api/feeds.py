@@ -85,7 +85,10 @@ class FeedRunSerializer(serializers.Serializer):
     origin = serializers.ChoiceField(choices=IngestionRun.Origin.choices)
     state = serializers.ChoiceField(
         choices=IngestionRun.State.choices,
-        help_text="applied; decided (a dry run); refused (too many rejected lines: nothing applied).",
+        help_text=(
+            "applied; decided (a dry run); held (it breaks its contract or rejects too many lines: nothing is "
+            "applied until an editor applies it in the admin); discarded (an editor discarded it)."
+        ),
     )
     dry_run = serializers.BooleanField()
     created_at = serializers.DateTimeField()
@@ -155,9 +158,7 @@ class FeedRunCreateApi(WriteApiMixin, APIView):
             ),
         },
         responses={
-            201: OpenApiResponse(
-                FeedRunSerializer, "The run this request started (applied, decided or refused).", [RUN]
-            ),
+            201: OpenApiResponse(FeedRunSerializer, "The run this request started (applied, decided or held).", [RUN]),
             200: OpenApiResponse(
                 FeedRunSerializer, "The run of an Idempotency-Key sent before: nothing re-applied.", [RUN]
             ),

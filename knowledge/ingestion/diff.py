@@ -264,7 +264,7 @@ def _counts(run: IngestionRun) -> dict[str, dict[str, int]]:
 
 
 def decide_one(tenant, record: StagedRecord) -> None:
-    """Decide one record (unsaved) against the live rows it names, its own and those it refers to."""
+    """Decide one record (unsaved) against the live rows it names and its category's attribute contract."""
     only: dict[str, set[str]] = defaultdict(set)
     only[record.record_type].add(record.key)
     for _, target, value in _references(record):
@@ -273,6 +273,8 @@ def decide_one(tenant, record: StagedRecord) -> None:
     catalog = _Catalog(tenant, only)
     record.action, record.changes = "", []
     _check_references(record, _Available(catalog))
+    if record.action == "":
+        _check_contract(record, catalog, RecordContracts(tenant.pk))
     if record.action == "":
         record.action = _action(record, catalog)
     record.phase = phase(record.record_type, record.payload, record.action == Action.DELETED)

@@ -2,10 +2,11 @@
 
 An event is `{"id", "type", "version" and/or "occurred_at", "data"}`; `data` is the feed record of the event's
 type (docs/feeds.md). It is checked against the feed schema and put in the canonical form a feed line is
-staged in, its references are looked up by natural key in the source's tenant (the decide phase's
-REFERENCES), and it is written by the writer an import uses: through the catalog services, which schedule
-indexing on commit exactly as an admin edit does. Everything an event changes, and its bookkeeping (the
-event's id, the entity's last version, the hour's run counts), commits in one transaction, or nothing does.
+staged in, decided as a write API record is (its references looked up by natural key in the source's tenant,
+its category's attribute contract checked: knowledge.ingestion.single) and written by the writer an import
+uses: through the catalog services, which schedule indexing on commit exactly as an admin edit does.
+Everything an event changes, and its bookkeeping (the event's id, the entity's last version, the hour's run
+counts), commits in one transaction, or nothing does.
 
 Per source and entity (record type and natural key) the last applied version, or time, is kept: an event
 that is not newer is acknowledged as stale and changes nothing but the record that it was received.
@@ -15,18 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
-from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import ProtectedError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from catalog.models import SKU, Category, Price, PriceList, StockLevel, Warehouse
-from knowledge.ingestion.context import LOOKUPS, OWN_KEYS, Context
-from knowledge.ingestion.diff import REFERENCES
 from knowledge.ingestion.formats import key_fields, validate_record
 from knowledge.ingestion.records import canonical, natural_key
-from knowledge.ingestion.writers import WRITERS
-from knowledge.models import EntityVersion, EventSource, IngestionRun, ReceivedEvent
+from knowledge.ingestion.single import RecordConflict, RecordRejected, staged_apply, staged_decide
+from knowledge.models import EntityVersion, EventSource, IngestionRun, ReceivedEvent, StagedRecord
 
 # event type -> (feed record type, whether it deletes)
 EVENT_TYPES = {
@@ -36,9 +32,6 @@ EVENT_TYPES = {
     "stock.upsert": ("stock", False),
 }
 NO_FILES = Path(".")  # products, prices and stock name no files (only documents do)
-CATEGORY_DEPTH_MAX = 50  # a deeper parent chain is a cycle, not a catalog
-# What a write can raise for what the event says (the importer's WRITE_ERRORS, less the transient database errors)
-REFUSED_WRITES = (ObjectDoesNotExist, IntegrityError, DataError, TypeError, ValueError)
 
 
 @dataclass(frozen=True)
@@ -109,7 +102,7 @@ def event_apply(*, source: EventSource, event: Event, now: datetime | None = Non
 
 
 def _take(source: EventSource, event: Event, write: tuple, entity: str, now: datetime) -> Receipt:
-    record_type, deleting, record = write
+    record_type, _, record = write
     run = _hour_run(source, now)  # first: waiting here for another event's new run, we hold no lock yet
     _entity_lock(source, entity)  # events for one entity apply one at a time, in the order they commit
     if ReceivedEvent.objects.filter(source=source, event_id=event.id).exists():
@@ -119,11 +112,7 @@ def _take(source: EventSource, event: Event, write: tuple, entity: str, now: dat
         _received(source, event, entity, run, ReceivedEvent.Outcome.STALE, "")
         _count(run, record_type, "stale", now)
         return Receipt(event.id, "stale", "", entity, run.pk, last.version, last.occurred_at)
-    ctx = Context(source.tenant, NO_FILES)
-    errors = _reference_errors(ctx, record_type, record)
-    if errors:
-        raise EventRejected(errors)
-    action = _write(ctx, record_type, record, deleting)
+    action = _write(source, record_type, record)
     EntityVersion.objects.update_or_create(
         source=source, entity=entity, defaults={"version": event.version, "occurred_at": event.occurred_at}
     )
@@ -179,74 +168,18 @@ def _received(source, event: Event, entity: str, run: IngestionRun, outcome: str
         raise EventReplayed(event.id) from exc
 
 
-def _category_path(category: Category) -> str:
-    slugs = [category.slug]
-    while category.parent_id and len(slugs) < CATEGORY_DEPTH_MAX:
-        category = category.parent
-        slugs.append(category.slug)
-    return "/".join(reversed(slugs))
-
-
-def _exists(ctx: Context, target: str, value: str) -> bool:
-    if target == "category":
-        category = ctx.category(value)
-        return category is not None and _category_path(category) == value
-    model, column = LOOKUPS[target]
-    return ctx.get(model, **{column: value}) is not None
-
-
-def _reference_errors(ctx: Context, record_type: str, record: dict) -> dict[str, list[str]]:
-    """The rows the record names by key that the tenant does not hold (a delete names none)."""
-    errors = {}
-    if record.get("deleted"):
-        return errors
-    for field_name, target in REFERENCES[record_type]:
-        value = record.get(field_name)
-        for item in value if isinstance(value, list) else [value] if value is not None else []:
-            if not _exists(ctx, target, item):
-                errors[f"data.{field_name}"] = [f"unknown {target.replace('_', ' ')} {item!r}"]
-                break
-    return errors
-
-
-def _action(ctx: Context, record_type: str, record: dict, deleting: bool) -> str:
-    """new (no such row), changed (an existing row written), deleted, or unchanged (a delete of nothing)."""
-    if record_type in OWN_KEYS:
-        model, column = OWN_KEYS[record_type]
-        exists = ctx.get(model, **{column: record[column]}) is not None
-    else:
-        exists = _pair_exists(ctx, record_type, record)
-    if deleting:
-        return "deleted" if exists else "unchanged"
-    return "changed" if exists else "new"
-
-
-def _pair_exists(ctx: Context, record_type: str, record: dict) -> bool:
-    """Whether a price (or stock level) exists for the record's price list (or warehouse) and SKU."""
-    sku = ctx.get(SKU, code=record["sku"])
-    if record_type == "price":
-        return Price.objects.filter(price_list=ctx.get(PriceList, code=record["price_list"]), sku=sku).exists()
-    return StockLevel.objects.filter(warehouse=ctx.get(Warehouse, code=record["warehouse"]), sku=sku).exists()
-
-
-def _write(ctx: Context, record_type: str, record: dict, deleting: bool) -> str:
-    action = _action(ctx, record_type, record, deleting)
-    if action == "unchanged":
-        return action
+def _write(source: EventSource, record_type: str, record: dict) -> str:
+    """Decide the record as the write API does (references, contract, new or changed) and write it if it changes."""
+    staged = StagedRecord(record_type=record_type, key=natural_key(record_type, record), payload=record)
     try:
-        with transaction.atomic():
-            WRITERS[record_type](ctx, record, deleting)
-    except ValidationError as exc:
-        raise EventRejected(_validation_errors(exc)) from exc
-    except ProtectedError as exc:
-        raise _rejected("", "other rows still refer to it") from exc
-    except REFUSED_WRITES as exc:  # a busy database (OperationalError) is not the event's fault: raised as is
-        raise _rejected("", f"not applied: {type(exc).__name__}") from exc
-    return action
-
-
-def _validation_errors(exc: ValidationError) -> dict[str, list[str]]:
-    if not hasattr(exc, "error_dict"):
-        return {"data": exc.messages}
-    return {("data" if name == NON_FIELD_ERRORS else f"data.{name}"): list(messages)
-            for name, messages in exc.message_dict.items()}  # fmt: skip
+        staged_decide(source.tenant, staged)
+        if staged.action in StagedRecord.WRITES:
+            staged_apply(source.tenant, staged)
+    except RecordRejected as exc:
+        errors: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            errors.setdefault(f"data.{problem.field}" if problem.field else "data", []).append(problem.problem)
+        raise EventRejected(errors) from exc
+    except RecordConflict as exc:
+        raise _rejected("", str(exc)) from exc
+    return staged.action

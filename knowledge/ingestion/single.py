@@ -92,17 +92,17 @@ def record_write(
         raise RecordNotFound(f"No {LABELS.get(record_type, record_type)} {natural_key(record_type, key)!r}.")
     record = _compose(record_type, mode, key or {}, fields, live)
     staged = _checked(tenant, record, directory)
-    decide_one(tenant, staged)
-    if staged.action == Action.REJECTED:
-        problems = [Problem(p["field"], p["problem"]) for p in staged.problems]
-        if any(p.field in (key or {}) for p in problems):
-            raise RecordNotFound("; ".join(p.problem for p in problems))
-        raise RecordRejected(problems)
+    try:
+        staged_decide(tenant, staged)
+    except RecordRejected as exc:
+        if any(p.field in (key or {}) for p in exc.problems):
+            raise RecordNotFound("; ".join(p.problem for p in exc.problems)) from exc
+        raise
     if mode == Mode.CREATE and staged.action != Action.NEW:
         label = LABELS.get(record_type, record_type)
         raise RecordConflict(f"The {label} {staged.key!r} exists: PUT or PATCH it, or DELETE it first.")
     if staged.action in StagedRecord.WRITES:
-        _apply(tenant, staged, directory)
+        staged_apply(tenant, staged, directory)
     if staged.action == Action.DELETED:
         return Written(staged.action, [], None, None)
     stored_key = {name: staged.payload[name] for name in key_fields(record_type)}
@@ -157,7 +157,14 @@ def _checked(tenant: Tenant, record: dict, directory: Path | None) -> StagedReco
     return StagedRecord(record_type=record_type, key=natural_key(record_type, record), payload=record)
 
 
-def _apply(tenant: Tenant, staged: StagedRecord, directory: Path | None) -> None:
+def staged_decide(tenant: Tenant, staged: StagedRecord) -> None:
+    """Decide one checked record (its references, its contract, new or changed); raise RecordRejected."""
+    decide_one(tenant, staged)
+    if staged.action == Action.REJECTED:
+        raise RecordRejected([Problem(p["field"], p["problem"]) for p in staged.problems])
+
+
+def staged_apply(tenant: Tenant, staged: StagedRecord, directory: Path | None = None) -> None:
     """Write through the importer's writer: one transaction, indexing scheduled on commit as an import batch does."""
     ctx = Context(tenant, directory)
     try:

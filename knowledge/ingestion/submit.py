@@ -67,7 +67,8 @@ def _run_for_key(tenant: Tenant, key: str, digest: str, dry_run: bool, size: int
 
 def _finished(run: IngestionRun) -> bool:
     State = IngestionRun.State
-    return run.state in (State.APPLIED, State.REFUSED) or (run.dry_run and run.state == State.DECIDED)
+    done = (State.APPLIED, State.HELD, State.DISCARDED, State.REFUSED)  # a held run is the editors' to apply
+    return run.state in done or (run.dry_run and run.state == State.DECIDED)
 
 
 # Reads of a run for the API ----------------------------------------------------------------------------------
