@@ -156,11 +156,13 @@ INDEX_SWEEP_EVERY_S = env_float("INDEX_SWEEP_EVERY_S", 10.0)
 KEYWORD_PACK_REFRESH_S = env_float("KEYWORD_PACK_REFRESH_S", 300.0)
 RETENTION_PURGE_EVERY_S = env_float("RETENTION_PURGE_EVERY_S", 3600.0)
 INGESTION_FRESHNESS_EVERY_S = env_float("INGESTION_FRESHNESS_EVERY_S", 30.0)
+EVENT_HOURS_PROFILE_EVERY_S = env_float("EVENT_HOURS_PROFILE_EVERY_S", 60.0)  # a closed hour profiled within this
 CELERY_BEAT_SCHEDULE = {
     "index-sweep": {"task": "knowledge.tasks.index_sweep", "schedule": INDEX_SWEEP_EVERY_S},
     "keyword-packs": {"task": "knowledge.tasks.keyword_packs_refresh", "schedule": KEYWORD_PACK_REFRESH_S},
     "records-purge": {"task": "governance.tasks.records_purge", "schedule": RETENTION_PURGE_EVERY_S},
     "ingestion-freshness": {"task": "knowledge.tasks.ingestion_freshness", "schedule": INGESTION_FRESHNESS_EVERY_S},
+    "event-hours-profile": {"task": "knowledge.tasks.event_hours_profile", "schedule": EVENT_HOURS_PROFILE_EVERY_S},
 }
 
 

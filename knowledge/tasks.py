@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from knowledge.ingestion import freshness, run
+from knowledge.ingestion import event_profiles, freshness, run
 from knowledge.services import indexing, keyword_packs, spaces
 
 RETRY = dict(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=8)
@@ -50,3 +50,9 @@ def ingestion_run_apply_task(run_id: int) -> dict | None:
 @shared_task(name="knowledge.tasks.ingestion_freshness", acks_late=True, ignore_result=True)
 def ingestion_freshness_task() -> int:
     return freshness.runs_freshness_update()
+
+
+@shared_task(name="knowledge.tasks.event_hours_profile", acks_late=True, ignore_result=True)
+def event_hours_profile_task() -> int:
+    """Profile the change-event hours that have closed (idempotent: a profiled hour is left as it is)."""
+    return event_profiles.event_hours_profile()

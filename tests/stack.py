@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(32))
 os.environ.setdefault("INDEX_SWEEP_GRACE_S", "2")  # so sweep tests wait seconds, not the production 30 s
 os.environ.setdefault("INDEX_SWEEP_EVERY_S", "1")
 os.environ.setdefault("INGESTION_FRESHNESS_EVERY_S", "1")
+os.environ.setdefault("EVENT_HOURS_PROFILE_EVERY_S", "1")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 # Tests run with DEBUG off, as production does: a fixed (public) vault key, and plain-HTTP test clients.
 os.environ.setdefault("PII_VAULT_KEY", "jbaFMXxyjd2t2MFrJr1jnT0VmFfk9Duox9RnxJXhga4=")

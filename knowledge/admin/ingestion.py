@@ -1,5 +1,6 @@
-"""Feed runs in the admin: every run with its profile; held runs with their report and changes, applied or
-discarded by an editor; per-tenant charts of drift and freshness; the tenants' thresholds."""
+"""Feed runs in the admin: every run with its profile (a change-event hour's too, computed on the fly while it
+is not stored yet); held runs with their report and changes, applied or discarded by an editor; per-tenant charts
+of drift and freshness; the tenants' thresholds."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,6 +11,7 @@ from django.utils.text import Truncator
 
 from catalog.models import Tenant
 from knowledge.admin.charts import Guide, Point, bar_chart, time_chart
+from knowledge.ingestion.event_profiles import event_hour_profile, is_event_hour, is_profiled
 from knowledge.ingestion.held import held_run_approve, held_run_discard
 from knowledge.ingestion.profile import ACTIONS, PSI_MAJOR, PSI_MODERATE, count_totals
 from knowledge.models import IngestionRun, IngestionSettings, StagedRecord
@@ -19,6 +21,7 @@ SHOWN_FIELDS = 15  # fields in a run's drift table and chart, by how far they mo
 CHART_RUNS = 60  # newest runs of a tenant the charts plot
 PSI_GUIDES = (Guide(PSI_MODERATE, f"{PSI_MODERATE} moderate"), Guide(PSI_MAJOR, f"{PSI_MAJOR} major"))
 REVIEW_PERMISSION = "knowledge.review_ingestionrun"
+COMPUTED_NOW = "profile_computed_now"  # set on a run whose profile the page computed and did not store
 EMPTY = format_html("—")
 
 
@@ -88,6 +91,14 @@ class IngestionRunAdmin(admin.ModelAdmin):
 
     def has_review_permission(self, request):
         return request.user.has_perm(REVIEW_PERMISSION)
+
+    def get_object(self, request, object_id, from_field=None):
+        """A change-event hour without a stored profile yet (the current hour) is shown profiled as of now."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None and is_event_hour(obj) and not is_profiled(obj):
+            obj.profile = event_hour_profile(obj)  # never saved: the page changes nothing
+            setattr(obj, COMPUTED_NOW, True)
+        return obj
 
     # The list --------------------------------------------------------------------------------------------------
 
@@ -166,16 +177,21 @@ class IngestionRunAdmin(admin.ModelAdmin):
     def counts_table(self, obj):
         if not obj.counts:
             return EMPTY
-        rows = [(t, *(c.get(a, 0) for a in ACTIONS)) for t, c in sorted(obj.counts.items())]
-        rows.append(("all", *count_totals(obj.counts).values()))
+        actions = (*ACTIONS, "stale") if is_event_hour(obj) else ACTIONS
+        rows = [(t, *(c.get(a, 0) for a in actions)) for t, c in sorted(obj.counts.items())]
+        rows.append(("all", *(sum(c.get(a, 0) for c in obj.counts.values()) for a in actions)))
         applied = obj.profile.get("counts", {})
         note = f"Applied {applied['applied']:,}, failed {applied['failed']:,}." if "applied" in applied else ""
-        return format_html("{}<p>{}</p>", _table(("type", *ACTIONS), rows), note)
+        if getattr(obj, COMPUTED_NOW, False):
+            note += " The profile below is computed as of now, not stored: it is stored once the hour has closed."
+        return format_html("{}<p>{}</p>", _table(("type", *actions), rows), note)
 
     @admin.display(description="drift")
     def drift_table(self, obj):
         drift = obj.profile.get("drift") or {}
         if not drift.get("previous_run"):
+            if is_event_hour(obj):
+                return format_html("No earlier hour of this source with applied events to compare with.")
             return format_html("No earlier applied run of this tenant and origin to compare with.")
         previous = reverse("admin:knowledge_ingestionrun_change", args=[drift["previous_run"]])
         rows = [(m["field"], m["kind"], f"{m['psi']:.4f}", psi_reading(m["psi"]), _moved(m))
@@ -210,9 +226,10 @@ class IngestionRunAdmin(admin.ModelAdmin):
         if not fresh:
             return EMPTY
         waiting = "not applied" if fresh.get("applied_at") is None else "waiting for indexing"
+        words = ("First event", "last event applied") if is_event_hour(obj) else ("Started", "applied")
         return format_html(
-            "Started {}; applied {}; every row searchable {} ({} after the start).",
-            fresh.get("started_at"), fresh.get("applied_at") or "—", fresh.get("indexed_at") or waiting,
+            "{} {}; {} {}; every row searchable {} ({} after the start).", words[0], fresh.get("started_at"),
+            words[1], fresh.get("applied_at") or "—", fresh.get("indexed_at") or waiting,
             seconds_text(fresh.get("seconds")),
         )  # fmt: skip
 
@@ -260,7 +277,7 @@ class IngestionRunAdmin(admin.ModelAdmin):
         selected = next((t for t in tenants if str(t.pk) == wanted), tenants[0] if tenants else None)
         context = {
             **self.admin_site.each_context(request), "opts": self.opts, "tenants": tenants, "selected": selected,
-            "title": f"Feed runs of {selected}: drift and freshness" if selected else "Feed runs: drift and freshness",
+            "title": f"Runs of {selected}: drift and freshness" if selected else "Runs: drift and freshness",
             "charts": _tenant_charts(selected) if selected else [],
         }  # fmt: skip
         return TemplateResponse(request, "admin/knowledge/ingestionrun/charts.html", context)
@@ -275,19 +292,27 @@ def _moved(move: dict) -> str:
     return f"“{Truncator(change['value']).chars(40)}” share {change['from']:.0%} → {change['to']:.0%}"
 
 
+def _where(run: dict) -> str:
+    if run["origin"] == IngestionRun.Origin.EVENTS:
+        return f"run {run['pk']} (events, {run['source']})"  # the source and its hour
+    return f"run {run['pk']} ({run['origin']}, {run['state']})"
+
+
 def _tenant_charts(tenant: Tenant) -> list:
-    """Drift, freshness and rejections of the tenant's newest profiled runs, oldest first."""
+    """Drift, freshness and rejections of the tenant's newest profiled runs and event hours, oldest first.
+
+    Rejections are charted for feed and bulk-API runs only: a refused event is answered with its error, not kept.
+    """
     runs = list(
         IngestionRun.objects.filter(tenant=tenant)
         .exclude(profile={})
         .order_by("-created_at")
-        .values("pk", "created_at", "origin", "state", "profile__drift", "profile__freshness__seconds", "counts")[
-            :CHART_RUNS
-        ]
-    )
+        .values("pk", "created_at", "origin", "state", "source", "profile__drift", "profile__freshness__seconds",
+                "counts")[:CHART_RUNS]
+    )  # fmt: skip
     drift, fresh, rejected = [], [], []
     for run in runs:
-        where = f"run {run['pk']} ({run['origin']}, {run['state']})"
+        where = _where(run)
         moved = run["profile__drift"] or {}
         if moved.get("previous_run"):
             drift.append(Point(run["created_at"], moved["max_psi"], f"{where}: largest PSI {moved['max_psi']}"))
@@ -296,7 +321,7 @@ def _tenant_charts(tenant: Tenant) -> list:
             fresh.append(Point(run["created_at"], seconds, f"{where}: searchable after {seconds_text(seconds)}"))
         totals = count_totals(run["counts"] or {})
         lines = sum(totals.values())
-        if lines:
+        if lines and run["origin"] != IngestionRun.Origin.EVENTS:
             share = totals["rejected"] / lines
             rejected.append(Point(run["created_at"], share, f"{where}: {share:.1%} of {lines:,} lines rejected"))
     return [
@@ -304,7 +329,8 @@ def _tenant_charts(tenant: Tenant) -> list:
                           y_label="PSI", points=drift, guides=PSI_GUIDES),
         time_chart(title="Freshness: from the run's start to every row searchable", y_label="seconds",
                           points=fresh),
-        time_chart(title="Share of lines rejected per run", y_label="share of lines", points=rejected),
+        time_chart(title="Share of lines rejected per feed or bulk-API run", y_label="share of lines",
+                          points=rejected),
     ]  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from knowledge.ingestion import snapshot
 from knowledge.ingestion.contracts import RecordContracts
 from knowledge.ingestion.formats import key_fields
-from knowledge.ingestion.profile import profile_build
+from knowledge.ingestion.profile import previous_applied_run, profile_build
 from knowledge.ingestion.records import ORDER, compared_fields, key_space, natural_key, phase
 from knowledge.models import IngestionRun, StagedRecord
 
@@ -252,7 +252,8 @@ def _save(run: IngestionRun, records, pruned, coerced, contracts: RecordContract
     profiled = [(r.record_type, r.payload) for r in records if r.payload and r.action not in NOT_PROFILED]
     applied = StagedRecord.objects.filter(run=run, applied=True).exclude(action__in=NOT_PROFILED)
     profiled += list(applied.values_list("record_type", "payload"))  # a resumed run's earlier batches
-    run.profile = profile_build(run, profiled, [m.as_dict() for m in contracts.missing_shares()])
+    missing = [m.as_dict() for m in contracts.missing_shares()]
+    run.profile = profile_build(run, profiled, missing, previous_applied_run(run))
     run.save(update_fields=["counts", "profile"])
 
 

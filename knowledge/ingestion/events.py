@@ -6,7 +6,8 @@ staged in, decided as a write API record is (its references looked up by natural
 its category's attribute contract checked: knowledge.ingestion.single) and written by the writer an import
 uses: through the catalog services, which schedule indexing on commit exactly as an admin edit does.
 Everything an event changes, and its bookkeeping (the event's id, the entity's last version, the hour's run
-counts), commits in one transaction, or nothing does.
+counts, and the applied record as a row of the hour's run for its profile: knowledge.ingestion.event_profiles),
+commits in one transaction, or nothing does.
 
 Per source and entity (record type and natural key) the last applied version, or time, is kept: an event
 that is not newer is acknowledged as stale and changes nothing but the record that it was received.
@@ -32,6 +33,7 @@ EVENT_TYPES = {
     "stock.upsert": ("stock", False),
 }
 NO_FILES = Path(".")  # products, prices and stock name no files (only documents do)
+HOUR_LABEL = "%Y-%m-%dT%H:00Z"  # an hour's run is `<source name> <hour>`; the labels sort as the hours do
 
 
 @dataclass(frozen=True)
@@ -110,15 +112,15 @@ def _take(source: EventSource, event: Event, write: tuple, entity: str, now: dat
     last = EntityVersion.objects.filter(source=source, entity=entity).first()
     if last is not None and not _newer(event, last, entity):
         _received(source, event, entity, run, ReceivedEvent.Outcome.STALE, "")
-        _count(run, record_type, "stale", now)
+        _count(run, record_type, "stale")
         return Receipt(event.id, "stale", "", entity, run.pk, last.version, last.occurred_at)
-    action = _write(source, record_type, record)
+    staged = _write(source, record_type, record)
     EntityVersion.objects.update_or_create(
         source=source, entity=entity, defaults={"version": event.version, "occurred_at": event.occurred_at}
     )
-    _received(source, event, entity, run, ReceivedEvent.Outcome.APPLIED, action)
-    _count(run, record_type, action, now)
-    return Receipt(event.id, "applied", action, entity, run.pk)
+    _received(source, event, entity, run, ReceivedEvent.Outcome.APPLIED, staged.action)
+    _keep(run, source, staged, _count(run, record_type, staged.action))
+    return Receipt(event.id, "applied", staged.action, entity, run.pk)
 
 
 def _entity_lock(source: EventSource, entity: str) -> None:
@@ -142,19 +144,29 @@ def _hour_run(source: EventSource, now: datetime) -> IngestionRun:
     """The run that groups the source's events of this hour (UTC), made by its first event."""
     hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     run, _ = IngestionRun.objects.get_or_create(
-        tenant_id=source.tenant_id, origin=IngestionRun.Origin.EVENTS, source=f"{source.name} {hour:%Y-%m-%dT%H}:00Z",
+        tenant_id=source.tenant_id, origin=IngestionRun.Origin.EVENTS, source=f"{source.name} {hour:{HOUR_LABEL}}",
         defaults={"state": IngestionRun.State.APPLIED, "finished_at": now},
     )  # fmt: skip
     return run
 
 
-def _count(run: IngestionRun, record_type: str, action: str, now: datetime) -> None:
-    """Add one event to the run's counts (the row lock orders concurrent events of the hour)."""
+def _count(run: IngestionRun, record_type: str, action: str) -> int:
+    """Add one event to the run's counts (the row lock orders concurrent events of the hour); return how many
+    events of the run applied so far (stale ones left out): the applied event's sequence number in its run."""
     locked = IngestionRun.objects.select_for_update().only("counts").get(pk=run.pk)
     counts = locked.counts or {}
     counts.setdefault(record_type, {})
     counts[record_type][action] = counts[record_type].get(action, 0) + 1
-    IngestionRun.objects.filter(pk=run.pk).update(counts=counts, finished_at=now)
+    # finished_at: after the write, so the freshness window holds the rows it changed. An event that commits
+    # after its hour was profiled (it waited on a lock past the hour's end) empties the profile: it is made again.
+    IngestionRun.objects.filter(pk=run.pk).update(counts=counts, finished_at=timezone.now(), profile={})
+    return sum(n for by_action in counts.values() for name, n in by_action.items() if name != "stale")
+
+
+def _keep(run: IngestionRun, source: EventSource, staged: StagedRecord, sequence: int) -> None:
+    """Keep the applied record (the canonical record it wrote, its action) for the hour's profile."""
+    staged.run, staged.source, staged.line, staged.applied = run, source.name, sequence, True
+    staged.save()
 
 
 def _received(source, event: Event, entity: str, run: IngestionRun, outcome: str, action: str) -> None:
@@ -168,8 +180,9 @@ def _received(source, event: Event, entity: str, run: IngestionRun, outcome: str
         raise EventReplayed(event.id) from exc
 
 
-def _write(source: EventSource, record_type: str, record: dict) -> str:
-    """Decide the record as the write API does (references, contract, new or changed) and write it if it changes."""
+def _write(source: EventSource, record_type: str, record: dict) -> StagedRecord:
+    """Decide the record as the write API does (references, contract, new or changed) and write it if it changes;
+    return it decided (unsaved)."""
     staged = StagedRecord(record_type=record_type, key=natural_key(record_type, record), payload=record)
     try:
         staged_decide(source.tenant, staged)
@@ -182,4 +195,4 @@ def _write(source: EventSource, record_type: str, record: dict) -> str:
         raise EventRejected(errors) from exc
     except RecordConflict as exc:
         raise _rejected("", str(exc)) from exc
-    return staged.action
+    return staged

@@ -36,17 +36,24 @@ def run_searchable_at(run: IngestionRun) -> datetime | None:
     return latest
 
 
+def run_freshness(run: IngestionRun) -> dict | None:
+    """The profile's `indexed_at` and `seconds` (from the run's start) once every row is searchable, else None."""
+    searchable = run_searchable_at(run)
+    if searchable is None:
+        return None
+    return {"indexed_at": searchable.isoformat(), "seconds": round((searchable - run.created_at).total_seconds(), 3)}
+
+
 def run_freshness_record(run: IngestionRun) -> bool:
     """Store the run's freshness in its profile once every row is searchable; return whether it was stored."""
     if run.state != IngestionRun.State.APPLIED or run.finished_at is None or not run.profile:
         return False
     if run.profile.get("freshness", {}).get("indexed_at"):
         return False
-    searchable = run_searchable_at(run)
-    if searchable is None:
+    fresh = run_freshness(run)
+    if fresh is None:
         return False
-    seconds = round((searchable - run.created_at).total_seconds(), 3)
-    profile_merge(run.pk, freshness={"indexed_at": searchable.isoformat(), "seconds": seconds})
+    profile_merge(run.pk, freshness=fresh)
     return True
 
 

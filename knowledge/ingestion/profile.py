@@ -3,6 +3,7 @@ the same tenant and origin, PII flags and freshness.
 
 `profile_build` runs at decide over the rows the run writes or confirms (rejected lines and deletes left out);
 `profile_merge` adds what apply did and, later, when every row became searchable (knowledge.ingestion.freshness).
+A change-event hour is profiled the same way once it closes (knowledge.ingestion.event_profiles).
 
 Fields are named `<type>.<field>`: `product.title`, `product.attributes.power_w`,
 `product.translations.de.title`, `price.amount` (amounts and rates count as numbers). A field's type is the
@@ -288,8 +289,11 @@ def count_totals(counts: dict[str, dict[str, int]]) -> dict[str, int]:
     return {action: sum(by_action.get(action, 0) for by_action in counts.values()) for action in ACTIONS}
 
 
-def profile_build(run: IngestionRun, records: Iterable[tuple[str, dict]], missing: list[dict]) -> dict:
-    """The profile of a decided run from its (record type, payload) pairs; `missing`: required attributes lacking."""
+def profile_build(
+    run: IngestionRun, records: Iterable[tuple[str, dict]], missing: list[dict], previous: IngestionRun | None
+) -> dict:
+    """The profile of a decided run from its (record type, payload) pairs; `missing`: required attributes lacking;
+    `previous`: the run to measure drift against (previous_applied_run for a feed), None for no drift."""
     collected: dict[str, FieldValues] = defaultdict(FieldValues)
     for record_type, payload in records:
         for name, value in record_fields(record_type, payload):
@@ -311,7 +315,7 @@ def profile_build(run: IngestionRun, records: Iterable[tuple[str, dict]], missin
         "decided_at": timezone.now().isoformat(),
         "counts": count_totals(run.counts),
         "fields": summaries,
-        "drift": drift_against(previous_applied_run(run), fields, summaries, holding),
+        "drift": drift_against(previous, fields, summaries, holding),
         "pii": pii_counts,
         "contracts": {"missing": missing},
         "freshness": {"started_at": run.created_at.isoformat(), "applied_at": None, "indexed_at": None,

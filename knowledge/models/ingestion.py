@@ -12,7 +12,8 @@ class IngestionRun(models.Model):
     """One import of one feed into one tenant; a run that did not finish is resumed by its content hash.
 
     Change events are grouped per source and hour into one run each (origin `events`, source
-    `<source name> <hour>`), whose counts grow with every event taken.
+    `<source name> <hour>`), whose counts grow with every event taken; it keeps each applied event's record and
+    is profiled once its hour has closed (knowledge.ingestion.event_profiles).
     """
 
     class State(models.TextChoices):
@@ -104,7 +105,8 @@ class IngestionSettings(models.Model):
 
 
 class StagedRecord(models.Model):
-    """One feed line, validated, with what the decide phase chose to do with it."""
+    """One feed line, validated, with what the decide phase chose to do with it; or, in an event hour's run, the
+    record an applied change event wrote (source: the event source, line: the event's number in the hour)."""
 
     class Action(models.TextChoices):
         NEW = "new", "New"
