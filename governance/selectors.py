@@ -63,4 +63,3 @@ def citation_resolve(*, caller: Caller, citation_id: str, answer_id=None) -> Res
         return None
     exists = SOURCES[chunk.source_kind].model.objects.filter(pk=chunk.source_id).exists()
     return ResolvedCitation(chunk, exists, str(answer_id) if answer_id else None)
-
