@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import exceptions, renderers, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,7 +36,7 @@ def _client_errors():
     except GuardrailRejected as exc:
         raise exceptions.ValidationError(exc.errors) from exc
     except TargetNotFound as exc:
-        raise exceptions.NotFound(str(exc)) from exc
+        raise exceptions.NotFound({exc.field: [str(exc)]} if exc.field else str(exc)) from exc
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -71,11 +71,32 @@ class ResultSerializer(serializers.Serializer):
     score = serializers.FloatField()
 
 
+class ReasonSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A short machine code.")
+    message = serializers.CharField(help_text="The same in words, for people.")
+
+
+SCOPES = ["product", "catalog", "document"]
+ABSTAIN_CODES = "product_unavailable, nothing_retrieved, weak_retrieval, provider_error, unsupported"
+
+
 class AnswerSerializer(serializers.Serializer):
     answer_id = serializers.UUIDField(help_text="The answer record; pass it to the citations endpoint.")
     capability = serializers.CharField()
-    conversation_id = serializers.UUIDField(allow_null=True)
+    conversation_id = serializers.UUIDField(allow_null=True, help_text="chat: send it back to continue.")
+    product = serializers.CharField(
+        allow_null=True, help_text="The handle of the product the question was about (named, or kept by the chat)."
+    )
+    scope = serializers.ChoiceField(
+        choices=SCOPES,
+        help_text="Where the answer was looked for: `product` (its content and the policies), `catalog` (all "
+        "the caller sees) or `document`.",
+    )
+    scope_reason = ReasonSerializer(
+        allow_null=True, help_text="Why a question about a product reached the catalog (code `comparison`)."
+    )
     verdict = serializers.ChoiceField(choices=Verdict.choices)
+    abstain_reason = ReasonSerializer(allow_null=True, help_text=f"When abstained; codes: {ABSTAIN_CODES}.")
     answer = serializers.CharField(allow_blank=True, help_text="Verified sentences with [n] citations.")
     output = serializers.JSONField(allow_null=True, help_text="classify and generate: the verified JSON.")
     unconfirmed = serializers.ListField(child=serializers.CharField(), help_text="What could not be confirmed.")
@@ -94,7 +115,7 @@ STREAM_DOC = (
 )
 
 
-def answer_schema(input_serializer, output_serializer, summary: str):
+def answer_schema(input_serializer, output_serializer, summary: str, examples=()):
     return extend_schema(
         tags=["assistant"],
         summary=summary,
@@ -102,8 +123,79 @@ def answer_schema(input_serializer, output_serializer, summary: str):
         responses={
             (200, "application/json"): output_serializer,
             (200, EVENT_STREAM): OpenApiResponse(OpenApiTypes.STR, description=STREAM_DOC),
+            404: OpenApiResponse(description="A product, SKU or conversation the caller may not see, named by field."),
         },
+        examples=list(examples),
     )
+
+
+def _answer_example(**fields) -> dict:
+    return {
+        "answer_id": "5b0c6f7e-2f1d-4a52-9a57-3f1e6a0c9b21",
+        "capability": "chat",
+        "conversation_id": "0f8e2a44-8d0b-4c2e-9d59-2b7d1c4e6a10",
+        "product": "sonora-anc",
+        "scope": "product",
+        "scope_reason": None,
+        "verdict": "verified",
+        "abstain_reason": None,
+        "answer": "The battery lasts 30 hours per charge [1].",
+        "output": None,
+        "unconfirmed": [],
+        "results": None,
+        "provider": "extractive",
+        "model": "extractive-v1",
+        "template_version": "chat@1",
+        "cache_hit": False,
+        "latency_ms": {"retrieve": 41.2, "synthesize": 3.1, "verify": 6.4, "total": 58.0},
+        "citations": [
+            {
+                "number": 1,
+                "citation_id": "product:sonora-anc@3#c1",
+                "kind": "product",
+                "title": "Sonora ANC Wireless Headphones",
+                "url": "/api/v1/citations/product:sonora-anc@3%23c1?answer=5b0c6f7e-2f1d-4a52-9a57-3f1e6a0c9b21",
+            }
+        ],
+        **fields,
+    }
+
+
+CHAT_EXAMPLES = (
+    OpenApiExample(
+        "About one product", value={"question": "How long does the battery last?", "product": "sonora-anc"},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "By SKU, continuing a conversation",
+        value={"question": "Is there a quieter one?", "sku": "SON-ANC-100-BLK",
+               "conversation_id": "0f8e2a44-8d0b-4c2e-9d59-2b7d1c4e6a10"},
+        request_only=True,
+    ),
+    OpenApiExample("Answered from the product's content", value=_answer_example(), response_only=True),
+    OpenApiExample(
+        "An alternatives question reaches the catalog",
+        value=_answer_example(
+            scope="catalog",
+            scope_reason={"code": "comparison", "message": "The question asks for alternatives or a comparison "
+                          "('a quieter one'): other products were searched too."},
+            answer="The Studio Monitor Headphones are closed-back and isolate noise [1].",
+            citations=[],
+        ),
+        response_only=True,
+    ),
+    OpenApiExample(
+        "Abstained",
+        value=_answer_example(
+            verdict="abstained",
+            abstain_reason={"code": "nothing_retrieved",
+                            "message": "Nothing in the product's content or the policies matches the question."},
+            answer="I can't confirm an answer to that from our catalog and policies.",
+            citations=[],
+        ),
+        response_only=True,
+    ),
+)  # fmt: skip
 
 
 class AssistantApi(APIView):
@@ -124,7 +216,7 @@ class AssistantApi(APIView):
             return self._stream(pipeline, request, ask)
         with _client_errors():
             answer = pipeline.answer(request.caller, ask)
-        data = answer_payload(answer.record, answer.verified, answer.retrieved)
+        data = answer_payload(answer.record, answer.verified, answer.retrieved, answer.scope)
         return Response(self.OutputSerializer(data).data)
 
     def _stream(self, pipeline: AssistantPipeline, request, ask: Ask):
@@ -148,13 +240,33 @@ class TurnSerializer(serializers.Serializer):
     content = serializers.CharField(max_length=QUESTION_MAX, trim_whitespace=False)
 
 
+class ProductContextSerializer(serializers.Serializer):
+    """`product` or `sku` (not both): the product the question is about."""
+
+    product = serializers.SlugField(
+        max_length=120, required=False, help_text="A product handle: the question is about this product."
+    )
+    sku = serializers.CharField(
+        max_length=64, required=False, help_text="A SKU code: the question is about its product."
+    )
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if "product" in attrs and "sku" in attrs:
+            message = "Send product or sku, not both."
+            raise serializers.ValidationError({"product": [message], "sku": [message]})
+        return attrs
+
+
 class ChatApi(AssistantApi):
     """Answer a product or policy question with cited, catalog-verified sentences (multi-turn)."""
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(ProductContextSerializer):
         question = serializers.CharField(max_length=QUESTION_MAX, trim_whitespace=False)
         conversation_id = serializers.UUIDField(
-            required=False, help_text="Continue a conversation; its earlier turns are loaded unless `history` is sent."
+            required=False,
+            help_text="Continue a conversation of the same key lineage and customer group: its earlier turns are "
+            "loaded unless `history` is sent, and its product stays the context unless `product` or `sku` is sent.",
         )
         history = TurnSerializer(many=True, required=False, max_length=HISTORY_MAX)
         locale = serializers.ChoiceField(choices=LOCALE_CHOICES, required=False, help_text="Default: detected.")
@@ -173,9 +285,11 @@ class ChatApi(AssistantApi):
             locale=data.get("locale"),
             conversation_id=data.get("conversation_id"),
             history=tuple(Turn(t["role"], t["content"]) for t in data.get("history", [])),
+            product=data.get("product"),
+            sku=data.get("sku"),
         )
 
-    @answer_schema(InputSerializer, OutputSerializer, "Ask a question (chat)")
+    @answer_schema(InputSerializer, OutputSerializer, "Ask a question (chat)", CHAT_EXAMPLES)
     def post(self, request):
         return super().post(request)
 
@@ -183,7 +297,7 @@ class ChatApi(AssistantApi):
 class AssistantSearchApi(AssistantApi):
     """Search the catalog, policies and documents, with a one-paragraph cited summary of the results."""
 
-    class InputSerializer(SearchFiltersSerializer):
+    class InputSerializer(ProductContextSerializer, SearchFiltersSerializer):
         in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
 
         class Meta:
@@ -194,9 +308,21 @@ class AssistantSearchApi(AssistantApi):
             ref_name = "SearchAnswer"
 
     def ask(self, data: dict) -> Ask:
-        return Ask(capability="search", question=data["q"], locale=data.get("locale"), filters=search_filters(data))
+        return Ask(
+            capability="search",
+            question=data["q"],
+            locale=data.get("locale"),
+            filters=search_filters(data),
+            product=data.get("product"),
+            sku=data.get("sku"),
+        )
 
-    @answer_schema(InputSerializer, OutputSerializer, "Search with a cited summary")
+    @answer_schema(
+        InputSerializer,
+        OutputSerializer,
+        "Search with a cited summary",
+        [OpenApiExample("Within one product", value={"q": "battery life", "product": "sonora-anc"}, request_only=True)],
+    )
     def post(self, request):
         return super().post(request)
 

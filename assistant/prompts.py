@@ -1,6 +1,6 @@
 """The built-in prompt templates: version 1 of each capability's PromptTemplate (editors change them in the admin)."""
 
-PLACEHOLDERS = ("question", "history", "passages", "locale", "customer_group", "price_list")
+PLACEHOLDERS = ("question", "history", "passages", "locale", "customer_group", "price_list", "product")
 
 SYSTEM = (
     "You answer shoppers' questions for an online shop using ONLY the numbered passages below. Cite every sentence "
@@ -12,12 +12,14 @@ SYSTEM = (
 DEFAULTS = {
     "chat": (
         SYSTEM,
-        "Customer group: {customer_group}. Price list: {price_list}.\n\nConversation so far:\n{history}\n\n"
-        "Passages:\n{passages}\n\nQuestion: {question}\nAnswer in at most four cited sentences.",
+        "Customer group: {customer_group}. Price list: {price_list}.\nThe question is about: {product}.\n\n"
+        "Conversation so far:\n{history}\n\nPassages:\n{passages}\n\nQuestion: {question}\n"
+        "Answer in at most four cited sentences.",
     ),
     "search": (
         SYSTEM,
-        "Customer group: {customer_group}. Price list: {price_list}.\n\nSearch results:\n{passages}\n\n"
+        "Customer group: {customer_group}. Price list: {price_list}.\nThe query is about: {product}.\n\n"
+        "Search results:\n{passages}\n\n"
         "Query: {question}\nWrite one paragraph (at most three cited sentences) summarizing what the results say "
         "about the query.",
     ),

@@ -1,14 +1,28 @@
-"""Reads the assistant needs beyond search: live catalog facts for passages and the chunks of a named source.
+"""Reads the assistant needs beyond search: live catalog facts for passages, the chunks of a named source, the
+product a question is about, and the conversations a caller may continue.
 
 Tenant, entitlement and activity filtering happen inside the catalog and knowledge selectors used here.
 """
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
-from catalog.selectors import SLUG_RE, is_key, price_lists_for, products_visible, sku_prices, skus_visible
+from assistant.models import Conversation, ConversationTurn
+from catalog.models import Product
+from catalog.selectors import (
+    CODE_MAX,
+    HANDLE_MAX,
+    SKU_CODE_RE,
+    SLUG_RE,
+    is_key,
+    price_lists_for,
+    products_visible,
+    sku_prices,
+    skus_visible,
+)
 from catalog.selectors import stock_totals as catalog_stock_totals
 from core.tenancy import Caller
 from knowledge.models import Chunk, DocumentKind, SourceKind
@@ -100,3 +114,53 @@ def product_chunks(*, caller: Caller, handle: str, locale: str | None = None) ->
     if locale:
         chunks = chunks.filter(Q(locale=locale) | Q(source_kind=SourceKind.SKU))
     return list(chunks.order_by("source_kind", "source_id", "ordinal")[:TARGET_CHUNKS_MAX])
+
+
+# The product in question and conversations --------------------------------------------------------------------
+
+
+def product_for_handle(*, caller: Caller, handle: str) -> Product | None:
+    """Return the caller's visible product with this handle, else None."""
+    if not is_key(handle, SLUG_RE, HANDLE_MAX):
+        return None
+    return products_visible(caller=caller).filter(handle=handle).first()
+
+
+def product_for_sku(*, caller: Caller, code: str) -> Product | None:
+    """Return the visible product of the caller's visible SKU with this code, else None."""
+    if not is_key(code, SKU_CODE_RE, CODE_MAX):
+        return None
+    sku = skus_visible(caller=caller).filter(code=code).select_related("product").first()
+    return sku.product if sku else None
+
+
+def conversation_get(*, caller: Caller, conversation_id: uuid.UUID) -> Conversation | None:
+    """Return the conversation if `caller` may continue it, else None (whether or not it exists).
+
+    It binds to the tenant, key lineage and customer group that began it: any key of the lineage (a rotated key
+    included) continues it; another lineage, group or tenant does not; staff sessions continue those of staff
+    sessions (no lineage) of the tenant.
+    """
+    return (
+        Conversation.objects.filter(
+            pk=conversation_id,
+            tenant_id=caller.tenant_id,
+            key_lineage=caller.key_lineage,
+            customer_group_id=caller.customer_group_id,
+        )
+        .select_related("product")
+        .first()
+    )
+
+
+def conversation_turns_recent(*, conversation: Conversation, limit: int) -> list[ConversationTurn]:
+    """Return the conversation's last `limit` turns, oldest first."""
+    turns = conversation.turns.order_by("-created_at", "-pk")[:limit]
+    return list(reversed(turns))
+
+
+def conversation_product_handle(*, conversation: Conversation, latest: ConversationTurn | None) -> str:
+    """The handle of the product the conversation is about now: its latest turn's, else the one it began with."""
+    if latest is not None:
+        return latest.product
+    return conversation.product.handle if conversation.product_id else ""

@@ -161,6 +161,7 @@ CELERY_BEAT_SCHEDULE = {
     "index-sweep": {"task": "knowledge.tasks.index_sweep", "schedule": INDEX_SWEEP_EVERY_S},
     "keyword-packs": {"task": "knowledge.tasks.keyword_packs_refresh", "schedule": KEYWORD_PACK_REFRESH_S},
     "records-purge": {"task": "governance.tasks.records_purge", "schedule": RETENTION_PURGE_EVERY_S},
+    "conversations-prune": {"task": "assistant.tasks.conversations_prune", "schedule": RETENTION_PURGE_EVERY_S},
     "ingestion-freshness": {"task": "knowledge.tasks.ingestion_freshness", "schedule": INGESTION_FRESHNESS_EVERY_S},
     "event-hours-profile": {"task": "knowledge.tasks.event_hours_profile", "schedule": EVENT_HOURS_PROFILE_EVERY_S},
 }

@@ -26,6 +26,8 @@ CONTENT_FIELDS = (
     "confidence", "retrieved", "draft", "answer", "output", "verdict", "unconfirmed", "latency_ms",
     "prompt_tokens", "completion_tokens", "cost_estimate", "cache_hit", "created_at",
 )  # fmt: skip
+# Fields added after records were sealed: hashed only when set, so the records sealed before still verify.
+LATER_FIELDS = ("product",)
 
 
 def chain_lock(tenant_id: int) -> None:
@@ -43,6 +45,7 @@ def answer_content(record: AnswerRecord) -> dict:
         elif name in ("id", "conversation_id", "cost_estimate") and value is not None:
             value = str(value)
         content[name] = value
+    content.update({name: getattr(record, name) for name in LATER_FIELDS if getattr(record, name)})
     claims = sorted(record.claims.all(), key=lambda c: (c.ordinal, c.pk))
     ordinals = {c.pk: c.ordinal for c in claims}
     content["claims"] = [[c.ordinal, c.text, c.drafted, c.status, c.reasons] for c in claims]

@@ -52,6 +52,7 @@ def answer_record_document(record: AnswerRecord) -> dict:
         "capability": record.capability,
         "locale": record.locale,
         "conversation_id": str(record.conversation_id) if record.conversation_id else None,
+        "product": record.product or None,
         "customer_group": record.customer_group.code if record.customer_group_id else None,
         "question": record.question,
         "history": record.history,

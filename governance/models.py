@@ -105,6 +105,11 @@ class AnswerRecord(models.Model):
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="answers")
     capability = models.CharField(max_length=20)
     conversation_id = models.UUIDField(null=True, blank=True, db_index=True)
+    # The handle as asked about, not a foreign key: the record keeps it after the product is renamed away or
+    # deleted, and a held record is never updated by a product's deletion.
+    product = models.CharField(
+        max_length=120, blank=True, help_text="The handle of the product the question was about (empty: none)."
+    )
     locale = models.CharField(max_length=5)
     question = models.TextField()
     history = models.JSONField(default=list, blank=True)

@@ -1,15 +1,12 @@
-"""Governance reads: citations resolve to the exact chunk version an answer cited, within the caller's tenant;
-the turns of a conversation a caller may continue."""
+"""Governance reads: citations resolve to the exact chunk version an answer cited, within the caller's tenant."""
 
 import re
-import uuid
 from dataclasses import dataclass
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q
 
 from catalog.selectors import category_entitled_ids
 from core.tenancy import Caller
-from governance.models import AnswerRecord
 from knowledge.models import Chunk, SourceKind
 from knowledge.sources import SOURCES
 
@@ -66,15 +63,3 @@ def citation_resolve(*, caller: Caller, citation_id: str, answer_id=None) -> Res
         return None
     exists = SOURCES[chunk.source_kind].model.objects.filter(pk=chunk.source_id).exists()
     return ResolvedCitation(chunk, exists, str(answer_id) if answer_id else None)
-
-
-def conversation_turn_list(*, caller: Caller, conversation_id: uuid.UUID) -> QuerySet[AnswerRecord]:
-    """Return the recorded turns of a conversation that `caller` may continue.
-
-    A conversation binds to the key lineage that began it: any key of the lineage (a rotated key included)
-    continues it, another key of the tenant does not; staff sessions continue those of staff sessions.
-    """
-    turns = AnswerRecord.objects.filter(tenant_id=caller.tenant_id, conversation_id=conversation_id)
-    if caller.key_lineage is None:
-        return turns.filter(api_key__isnull=True)
-    return turns.filter(api_key__lineage=caller.key_lineage)

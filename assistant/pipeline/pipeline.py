@@ -1,4 +1,5 @@
-"""The assistant pipeline: guard, retrieve, re-rank, assemble, synthesize (or reuse), verify, record, respond.
+"""The assistant pipeline: resolve the context, guard, scope, retrieve, re-rank, assemble, synthesize (or reuse),
+verify, record (and keep the conversation's turn), respond.
 
 Plain Python calling the steps in order. `answer` returns the whole verified answer; `stream` yields events
 (token deltas of verified sentences, then citations, then the final verdict) and ends with the same
@@ -8,26 +9,28 @@ verdict `answer` gives for the same question, because both verify sentence by se
 import json
 import re
 import time
-import uuid
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+from django.db import transaction
+
 from assistant.pipeline import answer_cache
 from assistant.pipeline.capabilities import Capability, capability
+from assistant.pipeline.context import ContextResolver
 from assistant.pipeline.guardrails import InputGuardrail
 from assistant.pipeline.presenters import citation_payload, final_payload
 from assistant.pipeline.recording import AnswerRecorder
 from assistant.pipeline.retrieval import IdentityReranker
 from assistant.pipeline.roles import Guardrail, Recorder, Reranker, Router, Synthesizer, verify_all
+from assistant.pipeline.scope import scope_for
 from assistant.pipeline.synthesis import ProviderRouter, RouterSynthesizer
-from assistant.pipeline.types import Ask, Claim, Draft, Guarded, Prompt, Retrieved, Turn, Verified
+from assistant.pipeline.types import Ask, Claim, Draft, Guarded, Prompt, Retrieved, Scope, Verified
 from assistant.providers.base import Route
+from assistant.services.conversations import conversation_turn_add
 from core.tenancy import Caller
 from governance.models import AnswerRecord, Verdict
-from governance.selectors import conversation_turn_list
 
-HISTORY_TURNS = 3  # earlier exchanges of a conversation loaded when the client sends only its id
 REFUSAL = {
     "en": "I can only answer questions about our products, prices, stock and policies.",
     "de": "Ich beantworte nur Fragen zu unseren Produkten, Preisen, Beständen und Richtlinien.",
@@ -39,6 +42,7 @@ class Answer:
     record: AnswerRecord
     verified: Verified
     retrieved: Retrieved | None
+    scope: Scope
 
 
 @dataclass
@@ -74,7 +78,9 @@ class AssistantPipeline:
         router: Router | None = None,
         synthesizer: Synthesizer | None = None,
         recorder: Recorder | None = None,
+        context: ContextResolver | None = None,
     ):
+        self.context = context or ContextResolver()
         self.guardrail = guardrail or InputGuardrail()
         self.reranker = reranker or IdentityReranker()
         self.router = router or ProviderRouter()
@@ -84,10 +90,12 @@ class AssistantPipeline:
     # The shared front half -------------------------------------------------------------------------------
 
     def _prepare(self, caller: Caller, ask: Ask) -> _Run:
-        """Guard, retrieve, re-rank, assemble, look up the cache, route; raises GuardrailRejected, TargetNotFound."""
+        """Resolve the context, guard, scope, retrieve, re-rank, assemble, look up the cache, route; raises
+        GuardrailRejected, TargetNotFound."""
         began = time.perf_counter()
-        ask = _with_history(caller, ask)
+        ask = self.context.run(caller=caller, ask=ask)
         guarded = self.guardrail.run(ask)
+        guarded = replace(guarded, scope=scope_for(ask, guarded.question))
         run = _Run(caller, guarded, capability(ask.capability), started=began)
         run.timings["guardrail"] = (time.perf_counter() - began) * 1000
         if guarded.refusal:
@@ -122,7 +130,7 @@ class AssistantPipeline:
             sources = {(c.chunk.source_kind, c.chunk.source_id) for c in verified.citations}
             answer_cache.answer_cache_put(run.cache_key, draft, sources)
         run.timings["total"] = (time.perf_counter() - run.started) * 1000
-        with run.step("record"):
+        with run.step("record"), transaction.atomic():
             record = self.recorder.run(
                 caller=run.caller,
                 guarded=run.guarded,
@@ -132,6 +140,12 @@ class AssistantPipeline:
                 verified=verified,
                 latency_ms=run.timings,
             )
+            ask = run.guarded.ask
+            if ask.capability == "chat":
+                product_id = ask.context.product_id if ask.context else None
+                conversation_turn_add(
+                    caller=run.caller, conversation_id=ask.conversation_id, record=record, product_id=product_id
+                )
         return record
 
     # JSON ------------------------------------------------------------------------------------------------
@@ -140,14 +154,14 @@ class AssistantPipeline:
         run = self._prepare(caller, ask)
         if run.guarded.refusal:
             verified = _refused(run.guarded)
-            return Answer(self._finish(run, None, verified), verified, None)
+            return Answer(self._finish(run, None, verified), verified, None, run.guarded.scope)
         draft = run.cached
         if draft is None:
             with run.step("synthesize"):
                 draft = self._draft(run)
         with run.step("verify"):
             result = verify_all(self._claims(run, [draft.text]))
-        return Answer(self._finish(run, draft, result), result, run.retrieved)
+        return Answer(self._finish(run, draft, result), result, run.retrieved, run.guarded.scope)
 
     def _draft(self, run: _Run, *, stream: bool = False):
         return self.synthesizer.run(route=run.route, prompt=run.prompt, tenant_id=run.caller.tenant_id, stream=stream)
@@ -188,7 +202,7 @@ class AssistantPipeline:
         record = self._finish(run, draft, verified)
         for citation in verified.citations:
             yield "citation", citation_payload(citation, record)
-        yield "final", final_payload(record, verified, run.retrieved)
+        yield "final", final_payload(record, verified, run.retrieved, run.guarded.scope)
 
 
 def _verified_tokens(claims) -> Generator[tuple[str, dict], None, Verified]:
@@ -209,23 +223,6 @@ def _served_by(route: Route | None) -> str:
     if route is None or route.abstain or route.provider is None:
         return "-"
     return f"{route.provider.name}/{route.provider.model}"
-
-
-def _with_history(caller: Caller, ask: Ask) -> Ask:
-    """Give a chat turn its conversation id, and its earlier turns when the client sent only the id."""
-    if ask.capability != "chat":
-        return ask
-    if ask.conversation_id is None:
-        return replace(ask, conversation_id=uuid.uuid4())
-    if ask.history:
-        return ask
-    earlier = (
-        conversation_turn_list(caller=caller, conversation_id=ask.conversation_id)
-        .order_by("-created_at")
-        .values_list("question", "answer")[:HISTORY_TURNS]
-    )
-    turns = [t for question, answer in reversed(earlier) for t in (Turn("user", question), Turn("assistant", answer))]
-    return replace(ask, history=tuple(turns))
 
 
 def _refused(guarded: Guarded) -> Verified:

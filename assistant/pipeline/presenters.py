@@ -4,8 +4,17 @@ from urllib.parse import quote
 
 from django.urls import reverse
 
-from assistant.pipeline.types import Citation, Retrieved, Verified
-from governance.models import AnswerRecord
+from assistant.pipeline.types import Citation, Retrieved, Scope, Verified
+from governance.models import AnswerRecord, Verdict
+
+ABSTAIN_MESSAGES = {
+    "product_unavailable": "The conversation's product is no longer available; only the policies were searched.",
+    "nothing_retrieved": "Nothing in {where} matches the question.",
+    "weak_retrieval": "The passages found in {where} cover too little of the question to answer from.",
+    "provider_error": "The answer could not be drafted; ask again.",
+    "unsupported": "The passages found in {where} do not confirm an answer.",
+}
+WHERE = {"product": "the product's content or the policies", "document": "the document"}
 
 
 def citation_url(citation_id: str, answer_id=None) -> str:
@@ -40,13 +49,39 @@ def _results(retrieved: Retrieved | None) -> list[dict] | None:
     ]
 
 
-def final_payload(record: AnswerRecord, verified: Verified, retrieved: Retrieved | None) -> dict:
+def _reason(code: str, message: str) -> dict:
+    return {"code": code, "message": message}
+
+
+def abstain_reason(record: AnswerRecord, verified: Verified, retrieved: Retrieved | None, scope: Scope) -> dict | None:
+    """Say why an abstained answer abstained, as a short code and a message (None for other verdicts)."""
+    if verified.verdict != Verdict.ABSTAINED:
+        return None
+    if scope.kind == "product" and not scope.available:
+        code = "product_unavailable"
+    elif retrieved is None or not retrieved.passages:
+        code = "nothing_retrieved"
+    elif record.route_reason.startswith("abstain"):
+        code = "weak_retrieval"
+    elif record.route_reason.startswith("error"):
+        code = "provider_error"
+    else:
+        code = "unsupported"
+    where = WHERE.get(scope.kind, "the catalog or the policies")
+    return _reason(code, ABSTAIN_MESSAGES[code].format(where=where))
+
+
+def final_payload(record: AnswerRecord, verified: Verified, retrieved: Retrieved | None, scope: Scope) -> dict:
     version = record.template_version
     return {
         "answer_id": str(record.pk),
         "capability": record.capability,
         "conversation_id": str(record.conversation_id) if record.conversation_id else None,
+        "product": scope.product,
+        "scope": scope.kind,
+        "scope_reason": _reason(*scope.reason) if scope.reason else None,
         "verdict": verified.verdict,
+        "abstain_reason": abstain_reason(record, verified, retrieved, scope),
         "answer": verified.answer,
         "output": verified.output,
         "unconfirmed": list(verified.unconfirmed),
@@ -59,9 +94,9 @@ def final_payload(record: AnswerRecord, verified: Verified, retrieved: Retrieved
     }
 
 
-def answer_payload(record: AnswerRecord, verified: Verified, retrieved: Retrieved | None) -> dict:
+def answer_payload(record: AnswerRecord, verified: Verified, retrieved: Retrieved | None, scope: Scope) -> dict:
     """The JSON response: the final event's fields plus the citations."""
     return {
-        **final_payload(record, verified, retrieved),
+        **final_payload(record, verified, retrieved, scope),
         "citations": [citation_payload(c, record) for c in verified.citations],
     }

@@ -31,6 +31,17 @@ def fact_line(fact: SkuFact, locale: str) -> str:
     return f"SKU {fact.code}: price {prices or 'not listed'}; {stock}."
 
 
+def product_line(guarded: Guarded) -> str:
+    """Name the product the question is about for the prompt (and say when it asks about others too)."""
+    context = guarded.ask.context
+    if context is None:
+        return "no particular product"
+    name = f"{context.title} ({context.handle})" if context.title else context.handle
+    if guarded.scope.kind == "catalog":
+        return f"{name}; the shopper asks about other products too"
+    return name
+
+
 class PromptAssembler:
     """Number the passages, append live prices and stock to catalog passages, fill the template."""
 
@@ -68,6 +79,7 @@ class PromptAssembler:
             locale=guarded.locale,
             customer_group=customer_group_name(caller=caller),
             price_list=price_list_names(caller=caller),
+            product=product_line(guarded),
         )
         request = ProviderRequest(
             capability=self.capability,
@@ -79,7 +91,8 @@ class PromptAssembler:
             max_tokens=self.max_tokens,
             locale=guarded.locale,
         )
-        context = [self.capability, version.pk, guarded.ask.target, [(p.citation_id, p.text) for p in passages]]
+        context = [self.capability, version.pk, guarded.ask.target, values["product"]]
+        context.append([(p.citation_id, p.text) for p in passages])
         digest = hashlib.sha256(json.dumps(context, default=str).encode()).hexdigest()
         return Prompt(request, version, dict(enumerate(chunks, 1)), facts, digest)
 

@@ -55,6 +55,7 @@ class AnswerRecorder:
             api_key_id=caller.api_key_id,
             capability=ask.capability,
             conversation_id=ask.conversation_id,
+            product=guarded.scope.product or "",
             locale=guarded.locale,
             question=kept(guarded.question) or (f"{ask.target_kind}:{ask.target}" if ask.target else ""),
             history=[{"role": t.role, "content": kept(t.content)} for t in ask.history],

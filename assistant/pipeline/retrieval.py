@@ -50,8 +50,18 @@ def diversified(hits, k: int) -> list:
     return kept
 
 
+def product_scope(guarded: Guarded) -> tuple[int, ...] | None:
+    """The products a question may draw on: its product's alone in product scope (none when that product is no
+    longer visible, leaving the policies), every visible one otherwise (None)."""
+    context = guarded.ask.context
+    if context is None or guarded.scope.kind != "product":
+        return None
+    return (context.product_id,) if context.product_id is not None else ()
+
+
 class HybridRetriever:
-    """Run the fused hybrid search for the question (and the previous user turn, for follow-ups)."""
+    """Run the fused hybrid search for the question (and the previous user turn, for follow-ups), within the
+    question's product and the policies when it is about one product."""
 
     def __init__(self, k: int = 8, history_turns: int = 1):
         self.k = k
@@ -62,12 +72,18 @@ class HybridRetriever:
         previous = [t.content for t in guarded.ask.history if t.role == "user"][-self.history_turns :]
         if previous and len(content_terms(query)) < 4:  # "and in black?" needs what came before
             query = f"{previous[-1]} {query}"
+        context = guarded.ask.context
+        if context is not None and guarded.scope.kind == "catalog" and context.title:
+            query = f"{context.title} {query}"  # "is there a quieter one?": one like this product
+        scope = product_scope(guarded)
         request = SearchRequest(
             caller=caller,
             query=query[:QUERY_MAX],
             filters=guarded.ask.filters,
             locale=guarded.ask.locale,
             size=min(self.k * POOL_FACTOR, MAX_PAGE_SIZE),
+            product_scope=scope,
+            with_policies=scope is not None,
         )
         result = search(request)
         hits = diversified(result.hits, self.k)

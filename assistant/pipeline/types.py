@@ -19,13 +19,42 @@ class GuardrailRejected(Exception):
 
 
 class TargetNotFound(Exception):
-    """The product or document to summarize, classify or describe does not exist for this caller (a 404)."""
+    """What the request names (a product, SKU, document or conversation) does not exist for this caller (a 404).
+
+    `field` names the request field, when there is one to name.
+    """
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
 class Turn:
     role: str  # user | assistant
     content: str
+
+
+@dataclass(frozen=True)
+class ProductContext:
+    """The product a question is about: named by the request (a handle, or a SKU's product) or kept by the
+    conversation. `product_id` is None when a conversation's product is no longer the caller's to see."""
+
+    handle: str
+    product_id: int | None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where retrieval looked: `product` (that product's content and the policies), `catalog` (everything the
+    caller sees) or `document` (the one named). `reason` (code, message) says why a question about a product
+    reached the catalog; `available` is False when the product is no longer visible."""
+
+    kind: str
+    product: str | None = None  # the handle
+    reason: tuple[str, str] | None = None
+    available: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,9 @@ class Ask:
     target_kind: str | None = None  # product | document (summarize, classify, generate)
     target: str | None = None
     label_set: str | None = None  # classify: intent | compliance
+    product: str | None = None  # chat, search: the handle the client named
+    sku: str | None = None  # chat, search: the SKU code the client named (its product is the context)
+    context: ProductContext | None = None  # resolved from product, sku or the conversation
 
 
 @dataclass(frozen=True)
@@ -51,6 +83,7 @@ class Guarded:
     risk: str  # high | low
     risk_reasons: tuple[str, ...] = ()
     refusal: str | None = None  # why the guardrail refuses to answer (injection); None: go on
+    scope: Scope = field(default_factory=lambda: Scope("catalog"))
 
 
 @dataclass(frozen=True)

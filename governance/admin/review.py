@@ -139,7 +139,10 @@ class AnswerRecordAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelA
     actions = ("export_jsonl",)
     fieldsets = (
         (None, {"fields": ("id", "tenant", "created_at", "capability", "locale", "customer_group", "conversation_id")}),
-        ("Answer", {"fields": ("question", "answer", "output", "verdict", "risk", "confidence", "cache_hit")}),
+        (
+            "Answer",
+            {"fields": ("question", "product", "answer", "output", "verdict", "risk", "confidence", "cache_hit")},
+        ),
         ("Claims and citations", {"fields": ("claims_table", "citations_table", "unconfirmed")}),
         ("Versions used", {"fields": ("versions_table",)}),
         ("Cost and timings", {"fields": ("latency_table", "prompt_tokens", "completion_tokens", "cost_estimate")}),

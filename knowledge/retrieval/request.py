@@ -37,7 +37,9 @@ class SearchFilters:
 class SearchRequest:
     """One page of a caller's search: the query, its filters, the page, and the locale to keep to.
 
-    `product_scope`, when set, keeps the search to these products' passages (ids of the caller's tenant).
+    `product_scope`, when set, keeps the search to these products' passages (ids of the caller's tenant): their
+    product text, SKUs and the documents attached to them (reviews and Q&A included); `with_policies` adds the
+    tenant's policies to that scope (the assistant's questions about one product).
     """
 
     caller: Caller
@@ -47,3 +49,4 @@ class SearchRequest:
     page: int = 1
     size: int = PAGE_SIZE
     product_scope: tuple[int, ...] | None = None
+    with_policies: bool = False

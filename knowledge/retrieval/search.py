@@ -81,7 +81,11 @@ def search(request: SearchRequest, *, rerank: bool = True) -> SearchResult:
     """
     query, tenant_id = request.query, request.caller.tenant_id
     visibility = visibility_for(
-        request.caller, request.filters, locale=request.locale, product_scope=request.product_scope
+        request.caller,
+        request.filters,
+        locale=request.locale,
+        product_scope=request.product_scope,
+        with_policies=request.with_policies,
     )
     ranking, space = ranking_for(tenant_id=tenant_id), active_space()
     vector, keyword, fuzzy, rows = _legs(tenant_id, query, space, visibility)

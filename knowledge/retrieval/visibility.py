@@ -4,7 +4,8 @@ Tenant, locale, entitlement (the customer group's categories), activity, and the
 stock, price-range and compliance filters are decided here, once per request, and spliced into the
 vector, keyword and fuzzy legs' WHERE clauses: a leg never returns a chunk the caller may not read, and a
 selective filter still yields k results because the leg keeps scanning until it has them (pgvector's
-iterative scan, BM25's full scoring, trigram candidates filtered before their LIMIT).
+iterative scan, BM25's full scoring, trigram candidates filtered before their LIMIT). A product scope (the
+assistant's questions about one product) is a condition too, and its chunks are scored exactly.
 
 Conditions use named parameters prefixed `v_` so they merge with a leg's own parameters.
 """
@@ -36,6 +37,21 @@ CATEGORY_CHUNKS = """
 
 IN_CATEGORY = "p.category_id = ANY(%(v_category)s)"
 
+# A product scope's live leaf chunks (the products' own, from the same covering index), and with its
+# policies the tenant's live policy chunks (from the live-source index): few enough to score exactly.
+SCOPE_CHUNKS = """
+    SELECT c.id FROM knowledge_chunk c
+    WHERE c.product_id = ANY(%(v_products)s)
+      AND c.tenant_id = %(v_tenant)s AND c.retired_at IS NULL AND c.is_leaf
+"""
+SCOPE_POLICY_CHUNKS = """
+    UNION ALL
+    SELECT c.id FROM knowledge_chunk c
+    WHERE c.source_kind = 'policy' AND c.product_id IS NULL
+      AND c.tenant_id = %(v_tenant)s AND c.retired_at IS NULL AND c.is_leaf
+"""
+POLICY_CHUNK = "(c.product_id IS NULL AND c.source_kind = 'policy')"
+
 # The same ids once listed by `with_category_chunks` (sorted, comma-separated). The scalar sub-query keeps
 # the planner from folding the list into a constant array and estimating it element by element.
 LISTED_CHUNKS = "SELECT unnest((SELECT string_to_array(%(v_chunks)s, ',')::bigint[]))"
@@ -63,12 +79,17 @@ PRICED = (
 
 @dataclass(frozen=True)
 class Visibility:
-    """`chunk_sql` is a condition over a chunk aliased `c`; `product_sql` one over a product aliased `p`."""
+    """`chunk_sql` is a condition over a chunk aliased `c`; `product_sql` one over a product aliased `p`.
+
+    `small_category` asks the legs to score the chunks `listed_sql` selects exactly: those of a category
+    filter of at most EXACT_CATEGORY_MAX_PRODUCTS products, or of a product scope (SCOPE_CHUNKS).
+    """
 
     chunk_sql: str
     product_sql: str
     params: dict  # v_lists, v_low and v_high always: the caller's price lists and requested price range
-    small_category: bool = False  # a category filter of at most EXACT_CATEGORY_MAX_PRODUCTS products
+    small_category: bool = False
+    listed_sql: str = CATEGORY_CHUNKS
 
     def where(self, params: dict) -> dict:
         """Return the leg's parameters merged with the visibility ones."""
@@ -82,8 +103,9 @@ class Visibility:
 
     @property
     def category_chunks_sql(self) -> str:
-        """The ids of the small category's live leaf chunks: listed once per search, or read here."""
-        return LISTED_CHUNKS if "v_chunks" in self.params else CATEGORY_CHUNKS
+        """The ids of the small category's (or product scope's) live leaf chunks: listed once per search, or
+        read here."""
+        return LISTED_CHUNKS if "v_chunks" in self.params else self.listed_sql
 
 
 def with_category_chunks(visibility: Visibility) -> Visibility:
@@ -93,7 +115,7 @@ def with_category_chunks(visibility: Visibility) -> Visibility:
         return visibility
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM ({CATEGORY_CHUNKS}) AS listed",
+            f"SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM ({visibility.listed_sql}) AS listed",
             visibility.params,
         )
         listed = cursor.fetchone()[0]
@@ -106,8 +128,10 @@ def visibility_for(
     *,
     locale: str | None = None,
     product_scope: tuple[int, ...] | None = None,
+    with_policies: bool = False,
 ) -> Visibility:
-    """Build the caller's visibility for these filters, the locale to keep to and an optional product scope."""
+    """Build the caller's visibility for these filters, the locale to keep to and an optional product scope
+    (with the tenant's policies when `with_policies`, unless a product filter leaves policies out anyway)."""
     tenant_id = caller.tenant_id
     params: dict = {"v_tenant": tenant_id}
     product = ["p.tenant_id = %(v_tenant)s", "p.is_active"]
@@ -136,7 +160,10 @@ def visibility_for(
         f" AND EXISTS (SELECT 1 FROM catalog_product p WHERE p.id = c.product_id AND {' AND '.join(product)})"
         f" AND {_chunk_skus(sku_conditions)})"
     )
-    if filters.narrows_products or product_scope is not None:
+    policies = with_policies and product_scope is not None and not filters.narrows_products
+    if policies:
+        visible = f"({scoped} OR {POLICY_CHUNK})"
+    elif filters.narrows_products or product_scope is not None:
         visible = scoped  # product filters: policies and documents without a product cannot match them
     else:
         unscoped = "c.product_id IS NULL"
@@ -147,6 +174,9 @@ def visibility_for(
     if locale:
         params["v_locale"] = locale
         chunk.append("c.locale = %(v_locale)s")
+    if product_scope is not None:  # narrower than any category: its chunks are scored exactly
+        listed = SCOPE_CHUNKS + (SCOPE_POLICY_CHUNKS if policies else "")
+        return Visibility(" AND ".join(chunk), product_sql, params, True, listed)
     return Visibility(" AND ".join(chunk), product_sql, params, small)
 
 

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from governance.chain import answer_content_hash, link_hash
+from governance.chain import answer_content, answer_content_hash, link_hash
 from governance.models import AnswerRecord, ChainHead, RetentionPolicy
 from governance.retention import records_purge
 from tests import factories
@@ -62,6 +62,19 @@ def test_answer_content_hash__covers_fields_claims_and_citations():
         sql("ROLLBACK TO SAVEPOINT change")
 
     assert answer_content_hash(AnswerRecord.objects.get(pk=record.pk)) == original
+
+
+def test_answer_content_hash__covers_the_product_when_set_and_keeps_older_records_hashes():
+    tenant = factories.TenantFactory()
+    about = answer(tenant, product="kettle")
+    plain = AnswerRecord.objects.get(pk=answer(tenant).pk)
+
+    sql("UPDATE governance_answerrecord SET product = 'drill' WHERE id = %s", [about.pk])
+
+    assert answer_content_hash(AnswerRecord.objects.get(pk=about.pk)) != about.content_hash
+    assert "product" not in answer_content(plain)  # sealed before the field existed: the same content, the same hash
+    output, error = verify()
+    assert error is not None and str(about.pk) in output + str(error)
 
 
 def test_verify_records__a_clean_chain_reports_nothing():

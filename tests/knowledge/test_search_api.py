@@ -189,6 +189,31 @@ def test_search__a_product_scope_keeps_to_those_products_passages(shop):
     assert {hit.chunk.product_id for hit in unscoped.hits} > {sonora.pk}  # other products, and the policy (None)
 
 
+def test_search__a_product_scope_with_policies_adds_the_tenants_policies_and_nothing_else(shop):
+    sonora = Product.objects.get(tenant=shop.tenant, handle="sonora")
+    guide = factories.document(shop.tenant, slug="care-guide", title="Headphones care", body="Return headphones dry.")
+    other = factories.TenantFactory(slug="elsewhere")
+    foreign = factories.policy(other, slug="returns", title="Returns", body="Return any headphones within 30 days.")
+    sources_index("doc", [guide.pk], drain=False)
+    sources_index("policy", [foreign.pk], drain=False)
+    request = SearchRequest(
+        caller=Caller.of(shop.tenant), query="return headphones within 30 days", size=50, product_scope=(sonora.pk,)
+    )
+
+    scoped = search(replace(request, with_policies=True))
+    narrowed = search(replace(request, with_policies=True, filters=SearchFilters(in_stock=True)))
+
+    kinds = {(hit.chunk.source_kind, hit.chunk.product_id, hit.chunk.tenant_id) for hit in scoped.hits}
+    assert ("policy", None, shop.tenant.pk) in kinds and ("product", sonora.pk, shop.tenant.pk) in kinds
+    assert {(kind, product) for kind, product, _ in kinds} <= {
+        ("policy", None),
+        ("product", sonora.pk),
+        ("sku", sonora.pk),
+    }
+    assert {tenant for _, _, tenant in kinds} == {shop.tenant.pk}  # the other tenant's policy and the guide: never
+    assert narrowed.hits and {hit.chunk.product_id for hit in narrowed.hits} == {sonora.pk}  # a filter: no policies
+
+
 def test_search_api__pages_never_repeat_a_result(shop):
     whole = _search(shop.retail, q="headphones", **ALL)
     pages = [_search(shop.retail, q="headphones", page=n, page_size=3) for n in (1, 2, 3)]
