@@ -1,6 +1,6 @@
 """Split a product's text into passages a shopper would recognise, each with a stable anchor.
 
-- `head`: the title, brand and category path, so the product still matches by name;
+- `head`: the heading, so the product still matches by name: the brand and category path under the title;
 - `attrs` (`attrs-2`, ... when long): the attributes, one "Name: value unit" line each; attributes whose
   keys share a prefix (`display_size_in`, `display_hz`) form a group of their own, `attrs-display`;
 - `p1`, `p2`, ...: the description's paragraphs (a very short one joins its neighbour);
@@ -50,8 +50,10 @@ class ProductText:
 
 def product_drafts(text: ProductText, prefix: str = "") -> list[ChunkDraft]:
     """Return the product's passages in reading order: heading, attribute groups, then the description."""
+    # The title is every chunk's title, which its embedded text begins with: the heading's own text adds the
+    # brand and category (a title repeated there would count twice for the keyword leg).
     labels = (("Brand", text.brand), ("Category", text.category_path))
-    head = "\n".join([text.title, *(f"{label}: {value}" for label, value in labels if value)])
+    head = "\n".join(f"{label}: {value}" for label, value in labels if value) or text.title
     pieces = [(HEAD, piece) for piece in measure([head])]
     pieces += attribute_pieces(text.attributes) + description_pieces(text.description)
     return [passage_draft(f"{prefix}{anchor}", piece) for anchor, piece in pieces]
