@@ -1,13 +1,15 @@
 """The search benchmark's synthetic catalog: vocabulary, a deterministic generator, and a bulk loader.
 
 Everything the loader writes is what the real write path would hold after the worker indexed it: the
-catalog rows, one chunk per active product and SKU with the text, title, anchor, token count and hash
-that knowledge.sources and knowledge.services.indexing produce (checked on a sample against the real
+catalog rows, the passages of every active product (heading, attributes, description) and one chunk per
+active SKU, with the text, title, anchor, token count and hash that knowledge.sources and
+knowledge.services.indexing produce (checked on a sample against the real
 `_plan` after each build), a vector per chunk in the active space, postings and keyword statistics
 written by knowledge.services.postings itself, and `indexed_hash = content_hash` on every source.
 
-Vectors: the real model encodes one product text and one SKU text per product line (category, brand,
-series); each chunk gets its line's vector of its kind plus isotropic Gaussian noise, re-normalized:
+Vectors: the real model encodes a text of each passage kind (heading, attributes, description, SKU) per
+product line (category, brand, series); each chunk gets its line's vector of its kind plus isotropic
+Gaussian noise, re-normalized:
 v = (p + sigma * e) / |p + sigma * e|, e ~ N(0, I_384). The cosine to p is then about
 1 / sqrt(1 + 384 sigma^2) (0.90 for sigma = 0.025).
 """
@@ -20,10 +22,11 @@ from decimal import Decimal
 
 import numpy as np
 
-GENERATOR_VERSION = 1  # bump on any change to the vocabulary or the generator: stored data sets are rebuilt
+GENERATOR_VERSION = 2  # bump on any change to the vocabulary or the generator: stored data sets are rebuilt
 SEED = 20_260_101
 SKUS_PER_PRODUCT = 4  # two colours x two values of the family's second axis
-BRANDS_PER_LEAF, SERIES_PER_BRAND = 5, 3  # 144 leaves x 15 lines: 2,160 product lines, 4,320 pool texts
+BRANDS_PER_LEAF, SERIES_PER_BRAND = 5, 3  # 144 leaves x 15 lines: 2,160 product lines, 8,640 pool texts
+POOL_KINDS = ("head", "attrs", "p", "sku")  # the pool texts of a line: its product's passages, then a SKU's
 INACTIVE_SHARE = 0.01  # inactive products have no chunks (their SKUs neither), as after the indexer ran
 SOLD_OUT_PRODUCT_SHARE = 0.15  # every SKU at zero in every warehouse: in_stock=true drops these
 SOLD_OUT_SKU_SHARE = 0.10  # of the other products' SKUs
@@ -288,20 +291,29 @@ class ProductDraft:
     skus: list[SkuDraft] = field(default_factory=list)
 
 
-def attribute_lines(attributes: dict) -> str:
-    return "\n".join(f"{str(k).replace('_', ' ').capitalize()}: {v}" for k, v in sorted(attributes.items()))
+def product_passages(p: ProductDraft) -> list[tuple[str, str, int]]:
+    """Return the product's passages (anchor, text, tokens), as knowledge.sources has them."""
+    from knowledge.product_passages import ProductText, product_drafts
+
+    drafts = product_drafts(ProductText(p.title, p.brand, p.leaf.path, p.attributes, p.description))
+    if not all(d.is_leaf for d in drafts):
+        raise ValueError(f"a generated product passage would not be one leaf: {p.title}")
+    return [(d.anchor, d.text, d.tokens) for d in drafts]
 
 
-def product_text(p: ProductDraft) -> tuple[str, str]:
-    """Return the product chunk's paragraphs (head with attributes, description), as knowledge.sources has them."""
-    return f"Brand: {p.brand}\nCategory: {p.leaf.path}\n{attribute_lines(p.attributes)}", p.description
+def pool_kind(anchor: str) -> int:
+    """The pool text a product passage's vector is drawn from: its heading, attributes or description."""
+    if anchor == "head":
+        return POOL_KINDS.index("head")
+    return POOL_KINDS.index("attrs" if anchor.startswith("attrs") else "p")
 
 
 def sku_title_text(p: ProductDraft, s: SkuDraft) -> tuple[str, str]:
+    from knowledge.product_passages import attribute_lines
+
     variant = ", ".join(f"{k}: {v}" for k, v in sorted(s.attributes.items()))
-    text = (
-        f"SKU {s.code}\nBrand: {p.brand}\nCategory: {p.leaf.path}\n{attribute_lines({**p.attributes, **s.attributes})}"
-    )
+    lines = attribute_lines({**p.attributes, **s.attributes})
+    text = "\n".join([f"SKU {s.code}\nBrand: {p.brand}\nCategory: {p.leaf.path}", *lines])
     return f"{p.title} ({variant})", text
 
 
@@ -360,13 +372,15 @@ class Generator:
         return product
 
     def pool_texts(self) -> list[str]:
-        """Per line, the texts the indexer would embed for a product of it and for one of its SKUs."""
+        """Per line, the texts the indexer would embed for a product's passages of each kind and for a SKU."""
         texts = []
         for line in range(len(self.leaves) * BRANDS_PER_LEAF * SERIES_PER_BRAND):
             p = self.product(10**7 + line, line=line)
-            head, description = product_text(p)
+            kinds = {}
+            for anchor, text, _ in product_passages(p):
+                kinds.setdefault(pool_kind(anchor), f"{p.title}\n{text}")
             title, text = sku_title_text(p, p.skus[0])
-            texts += [f"{p.title}\n{head}\n\n{description}", f"{title}\n{text}"]
+            texts += [kinds.get(i, p.title) for i in range(len(POOL_KINDS) - 1)] + [f"{title}\n{text}"]
         return texts
 
 
@@ -499,13 +513,9 @@ def load_batch(cursor, loaded: Loaded, tenant, drafts: list[ProductDraft], ctx: 
 
     now, categories, lists, warehouses = ctx["now"], ctx["categories"], ctx["lists"], ctx["warehouses"]
     active = [p for p in drafts if p.is_active]
-    paragraphs = [product_text(p) for p in active]
     sku_texts = [sku_title_text(p, s) for p in active for s in p.skus]
-    counts = count_tokens([h for h, _ in paragraphs] + [d for _, d in paragraphs] + [t for _, t in sku_texts])
-    n = len(active)
-    head_tokens, desc_tokens, sku_tokens = counts[:n], counts[n : 2 * n], iter(counts[2 * n :])
+    sku_tokens = iter(count_tokens([t for _, t in sku_texts]))
     products, skus, prices, stock, chunks, chunk_ids, pool = [], [], [], [], [], [], []
-    texts = {id(p): (i, para) for i, (p, para) in enumerate(zip(active, paragraphs, strict=True))}
     sku_iter = iter(sku_texts)
     for p in drafts:
         category_id = categories[p.leaf.slug]
@@ -514,19 +524,14 @@ def load_batch(cursor, loaded: Loaded, tenant, drafts: list[ProductDraft], ctx: 
             pid, tenant.pk, category_id, p.handle, p.title, p.description, p.brand, dumps(p.attributes), p.compliance,
             p.is_active, 1, 0, now, now, "", 0,
         ))  # fmt: skip
-        if p.is_active:
-            i, (head, description) = texts[id(p)]
-            tokens = head_tokens[i] + desc_tokens[i]
-            if tokens > LEAF_MAX:
-                raise ValueError(f"generated product text of {tokens} tokens would not be one leaf: {p.title}")
+        for ordinal, (anchor, text, tokens) in enumerate(product_passages(p) if p.is_active else []):
             cid = _take(loaded, "knowledge_chunk")
-            text = f"{head}\n\n{description}"
             chunks.append((
-                cid, tenant.pk, "product", pid, p.handle, 1, "main", 0, True, "en", p.title[:300], text, tokens,
+                cid, tenant.pk, "product", pid, p.handle, 1, anchor, ordinal, True, "en", p.title[:300], text, tokens,
                 chunk_content_hash(p.title, text), pid, category_id, now,
             ))  # fmt: skip
             chunk_ids.append(cid)
-            pool.append(2 * p.line)
+            pool.append(len(POOL_KINDS) * p.line + pool_kind(anchor))
         for s in p.skus:
             sid = _take(loaded, "catalog_sku")
             skus.append((
@@ -550,7 +555,7 @@ def load_batch(cursor, loaded: Loaded, tenant, drafts: list[ProductDraft], ctx: 
                     chunk_content_hash(title, text), pid, category_id, now,
                 ))  # fmt: skip
                 chunk_ids.append(cid)
-                pool.append(2 * p.line + 1)
+                pool.append(len(POOL_KINDS) * p.line + len(POOL_KINDS) - 1)
     _copy(cursor, "catalog_product", PRODUCT_COLUMNS, products)
     _copy(cursor, "catalog_sku", SKU_COLUMNS, skus)
     _copy(cursor, "catalog_price", "id, price_list_id, sku_id, amount", prices)

@@ -47,7 +47,8 @@ def _sections(text: str) -> list[str]:
     return [p for p in paragraphs if p]
 
 
-def _measure(texts: list[str]) -> list[Piece]:
+def measure(texts: list[str]) -> list[Piece]:
+    """Return the texts as pieces with their token counts (one tokenizer call)."""
     return [Piece(t, n) for t, n in zip(texts, count_tokens(texts), strict=True)]
 
 
@@ -55,11 +56,11 @@ def _split_long(piece: Piece, limit: int) -> list[Piece]:
     """Split a piece over `limit` tokens at sentence ends, then at words if a sentence is still too long."""
     if piece.tokens <= limit:
         return [piece]
-    sentences = _measure([s for s in _SENTENCE_END.split(piece.text) if s.strip()])
+    sentences = measure([s for s in _SENTENCE_END.split(piece.text) if s.strip()])
     if len(sentences) == 1:
         words = piece.text.split()
         half = max(1, len(words) // 2)
-        halves = _measure([" ".join(words[:half]), " ".join(words[half:])])
+        halves = measure([" ".join(words[:half]), " ".join(words[half:])])
         return [p for h in halves if h.text for p in _split_long(h, limit)]
     return _pack([p for s in sentences for p in _split_long(s, limit)], limit, joiner=" ")
 
@@ -82,22 +83,23 @@ def _pack(pieces: list[Piece], limit: int, joiner: str = "\n\n", until: int | No
 
 def chunk_text(text: str, prefix: str = "p") -> list[ChunkDraft]:
     """Return parents with their leaves; a parent that fits LEAF_MAX is its own (only) leaf."""
-    paragraphs = [p for para in _measure(_sections(text)) for p in _split_long(para, PARENT_MAX)]
-    drafts = []
-    for i, parent in enumerate(_pack(paragraphs, PARENT_MAX, until=PARENT_MIN), start=1):
-        anchor = f"{prefix}{i}"
-        if parent.tokens <= LEAF_MAX:
-            drafts.append(ChunkDraft(anchor, parent.text, parent.tokens, is_leaf=True))
-            continue
-        leaves = _pack(_split_long_paragraphs(parent.text), LEAF_MAX)
-        draft = ChunkDraft(anchor, parent.text, parent.tokens, is_leaf=False)
-        draft.children = [
-            ChunkDraft(f"{anchor}.{j}", leaf.text, leaf.tokens, is_leaf=True, parent_anchor=anchor)
-            for j, leaf in enumerate(leaves, start=1)
-        ]
-        drafts.append(draft)
-    return drafts
+    paragraphs = [p for para in measure(_sections(text)) for p in _split_long(para, PARENT_MAX)]
+    parents = _pack(paragraphs, PARENT_MAX, until=PARENT_MIN)
+    return [passage_draft(f"{prefix}{i}", parent) for i, parent in enumerate(parents, start=1)]
+
+
+def passage_draft(anchor: str, piece: Piece) -> ChunkDraft:
+    """Return one passage: a leaf when it fits LEAF_MAX, else a parent whose leaves are `<anchor>.<n>`."""
+    if piece.tokens <= LEAF_MAX:
+        return ChunkDraft(anchor, piece.text, piece.tokens, is_leaf=True)
+    leaves = _pack(_split_long_paragraphs(piece.text), LEAF_MAX)
+    draft = ChunkDraft(anchor, piece.text, piece.tokens, is_leaf=False)
+    draft.children = [
+        ChunkDraft(f"{anchor}.{j}", leaf.text, leaf.tokens, is_leaf=True, parent_anchor=anchor)
+        for j, leaf in enumerate(leaves, start=1)
+    ]
+    return draft
 
 
 def _split_long_paragraphs(text: str) -> list[Piece]:
-    return [p for para in _measure(_sections(text)) for p in _split_long(para, LEAF_MAX)]
+    return [p for para in measure(_sections(text)) for p in _split_long(para, LEAF_MAX)]

@@ -8,6 +8,7 @@ from django.db import models
 from catalog.models import SKU, Product
 from knowledge.chunking import ChunkDraft, chunk_text
 from knowledge.models import Document, Policy, SourceKind
+from knowledge.product_passages import ProductText, attribute_lines, product_drafts
 
 CATEGORY_PATH = "category__parent__parent__parent"  # the demo trees are 2-3 deep; deeper ones cost a query a level
 
@@ -33,10 +34,6 @@ class SourceSpec:
     category_id: Callable[[models.Model], int | None]
 
 
-def _attribute_lines(attributes: dict) -> str:
-    return "\n".join(f"{str(k).replace('_', ' ').capitalize()}: {v}" for k, v in sorted(attributes.items()))
-
-
 def _category_path(category) -> str:
     names = []
     while category is not None:
@@ -46,7 +43,7 @@ def _category_path(category) -> str:
 
 
 def _single(anchor: str, text: str) -> list[ChunkDraft]:
-    """Short catalog texts are one leaf; a long description is chunked like a document."""
+    """A SKU's text is one leaf (chunked like a document in the rare case it is long)."""
     drafts = chunk_text(text, prefix=anchor)
     if len(drafts) == 1 and drafts[0].is_leaf:
         drafts[0].anchor = anchor
@@ -54,20 +51,16 @@ def _single(anchor: str, text: str) -> list[ChunkDraft]:
 
 
 def product_passages(product: Product) -> list[Passage]:
+    """One passage per heading, attribute group, paragraph and list item, for each locale the product has."""
     if not product.is_active:
         return []  # an inactive product leaves the index; its chunks are retired
-    head = f"Brand: {product.brand}\nCategory: {_category_path(product.category)}"
-    attrs = _attribute_lines(product.attributes)
-    passages = [
-        Passage(
-            product.tenant.default_locale,
-            product.title,
-            _single("main", f"{head}\n{attrs}\n\n{product.description}".strip()),
-        )
-    ]
+    path, locale = _category_path(product.category), product.tenant.default_locale
+    text = ProductText(product.title, product.brand, path, product.attributes, product.description)
+    passages = [Passage(locale, product.title, product_drafts(text))]
     for tr in product.translations.all():
-        if tr.locale != product.tenant.default_locale:
-            passages.append(Passage(tr.locale, tr.title, _single(tr.locale, f"{head}\n{attrs}\n\n{tr.description}")))
+        if tr.locale != locale:
+            translated = ProductText(tr.title, product.brand, path, product.attributes, tr.description)
+            passages.append(Passage(tr.locale, tr.title, product_drafts(translated, prefix=f"{tr.locale}-")))
     return passages
 
 
@@ -77,10 +70,9 @@ def sku_passages(sku: SKU) -> list[Passage]:
         return []
     variant = ", ".join(f"{k}: {v}" for k, v in sorted(sku.attributes.items()))
     title = f"{product.title} ({variant})" if variant else product.title
-    text = (
-        f"SKU {sku.code}\nBrand: {product.brand}\nCategory: {_category_path(product.category)}\n"
-        f"{_attribute_lines({**product.attributes, **sku.attributes})}"
-    )
+    lines = attribute_lines({**product.attributes, **sku.attributes})
+    head = f"SKU {sku.code}\nBrand: {product.brand}\nCategory: {_category_path(product.category)}"
+    text = "\n".join([head, *lines])
     return [Passage(sku.tenant.default_locale, title, _single("spec", text))]
 
 

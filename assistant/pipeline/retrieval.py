@@ -32,17 +32,23 @@ def coverage(question: str, passages: tuple[Passage, ...]) -> float:
 
 
 DOCS_PER_PRODUCT = 2  # reviews and manuals of one product among the passages: many cannot crowd out its specs
-POOL_FACTOR = 3  # search results read per passage kept, so the cap still leaves k passages
+# A product's own passages (heading, attributes, paragraphs, list items, in every locale) among the passages:
+# enough for the ones that answer, while its SKUs, documents and the policies keep their place.
+PASSAGES_PER_PRODUCT = 3
+POOL_FACTOR = 3  # search results read per passage kept, so the caps still leave k passages
 
 
 def diversified(hits, k: int) -> list:
-    """Keep the best k hits with at most DOCS_PER_PRODUCT documents (reviews, manuals) per product."""
-    kept, docs = [], {}
+    """Keep the best k hits with at most DOCS_PER_PRODUCT documents (reviews, manuals) and
+    PASSAGES_PER_PRODUCT product passages per product."""
+    kept, seen = [], {}
+    caps = {SourceKind.DOCUMENT: DOCS_PER_PRODUCT, SourceKind.PRODUCT: PASSAGES_PER_PRODUCT}
     for hit in hits:
         chunk = hit.chunk
-        if chunk.source_kind == SourceKind.DOCUMENT and chunk.product_id:
-            docs[chunk.product_id] = docs.get(chunk.product_id, 0) + 1
-            if docs[chunk.product_id] > DOCS_PER_PRODUCT:
+        if chunk.source_kind in caps and chunk.product_id:
+            key = (chunk.source_kind, chunk.product_id)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > caps[chunk.source_kind]:
                 continue
         kept.append(hit)
         if len(kept) == k:

@@ -202,16 +202,22 @@ class ExtractiveProvider:
         return {"label": label, "confidence": round(score / total, 3), "citations": support[:3]}
 
     def _generate(self, request: ProviderRequest) -> dict:
-        """Describe a product with its catalog passage only: its title, description and attribute values."""
-        main = next((p for p in request.passages if p.citation_id.startswith("product:")), None)
-        if main is None:
+        """Describe a product with its catalog passages only: its title, description and attribute values,
+        each sentence and highlight citing the passage it comes from."""
+        first = next((p for p in request.passages if p.citation_id.startswith("product:")), None)
+        if first is None:
             return {"title": "", "description": "", "highlights": []}
-        units = passage_units(main.text)
-        attributes = [u for u in units if re.match(r"^[^:]{2,40}: \S", u) and not u.startswith("SKU ")]
-        prose = [u for u in units if u not in attributes and not u.startswith("SKU ")]
-        sentences = [f"{_end(text)[:-1]} [{main.number}]." for text in prose[:3]]
-        highlights = [f"{text} [{main.number}]" for text in attributes if not text.startswith(("Brand:", "Category:"))]
-        return {"title": main.title, "description": " ".join(sentences), "highlights": highlights[:8]}
+        source = first.citation_id.partition("@")[0]
+        attributes, prose = [], []
+        for passage in (p for p in request.passages if p.citation_id.partition("@")[0] == source):
+            for text in passage_units(passage.text):
+                if text.startswith(("SKU ", "Brand:", "Category:")) or text.strip() == passage.title.strip():
+                    continue  # live prices and stock, or the heading's title, brand and category
+                attribute = re.match(r"^[^:]{2,40}: \S", text)
+                (attributes if attribute else prose).append((text, passage.number))
+        sentences = [f"{_end(text)[:-1]} [{number}]." for text, number in prose[:3]]
+        highlights = [f"{text} [{number}]" for text, number in attributes]
+        return {"title": first.title, "description": " ".join(sentences), "highlights": highlights[:8]}
 
 
 def _covers(question: str, locale: str, terms: list[str], units: list[_Unit]) -> bool:

@@ -1,6 +1,6 @@
 """The fuzzy leg: pg_trgm on product titles, brands and SKU codes, for misspellings and partial codes.
 
-It returns the live chunks of the matching products and SKUs, tenant filter inside the query.
+It returns the first live passage (per locale) of each matching product and SKU, tenant filter inside the query.
 """
 
 import re
@@ -144,11 +144,13 @@ _TITLE_MATCHES = (
     "SELECT 'product' AS kind, id, score FROM similar_titles",
 )
 _CODE_MATCHES = ("SELECT 'sku' AS kind, id, score FROM prefixed", "SELECT 'sku' AS kind, id, score FROM resembling")
+# A matched title or code stands for its source's first passage in each locale: a product's heading (title,
+# brand, category), a SKU's spec; its attributes, paragraphs and list items are found by what they say.
 _CHUNKS = """
-    SELECT DISTINCT ON (c.id) c.id, m.score
+    SELECT DISTINCT ON (c.source_kind, c.source_id, c.locale) c.id, m.score
     FROM matched m JOIN knowledge_chunk c ON c.source_kind = m.kind AND c.source_id = m.id
     WHERE {chunk}
-    ORDER BY c.id
+    ORDER BY c.source_kind, c.source_id, c.locale, c.ordinal, m.score DESC
 """
 
 

@@ -192,11 +192,12 @@ def test_adversarial_classify__a_label_with_extra_fields_is_rejected_by_the_sche
 
 
 def test_adversarial_generate__invented_attribute_values_never_reach_the_description(shop, llm):
+    # The drill's passages: [1] its heading, [2] its attributes, [3] its description, [4] its SKU.
     draft = {
         "title": "Boltwerk Titanium Drill X9000",
-        "description": "A cordless hammer drill for masonry [1]. It delivers 95 Nm of torque [1]. "
-        "Its battery lasts 12 hours on one charge [1]. It costs only 19.99 EUR [1].",
-        "highlights": ["60 Nm of torque [1]", "120 Nm peak torque [1]", "Free lifetime warranty on every part"],
+        "description": "A cordless hammer drill for masonry [3]. It delivers 95 Nm of torque [3]. "
+        "Its battery lasts 12 hours on one charge [3]. It costs only 19.99 EUR [3].",
+        "highlights": ["60 Nm of torque [2]", "120 Nm peak torque [2]", "Free lifetime warranty on every part"],
     }
 
     body, record = _structured(shop, "/ai/v1/generate", {"product": "boltwerk-drill"}, draft, llm)
@@ -206,10 +207,11 @@ def test_adversarial_generate__invented_attribute_values_never_reach_the_descrip
         assert invented not in served, invented
     assert body["output"]["title"] == "Boltwerk Cordless Hammer Drill"
     assert "A cordless hammer drill for masonry [1]." in body["output"]["description"]
-    assert body["output"]["highlights"] == ["60 Nm of torque [1]"]
+    assert body["output"]["highlights"] == ["60 Nm of torque [2]"]  # renumbered as cited: description first
+    assert [c["citation_id"].rsplit("#", 1)[1] for c in body["citations"]] == ["p1", "attrs"]
     assert body["verdict"] == "partial"
     removed = set(record.claims.filter(status="removed").values_list("text", flat=True))
-    assert {"It delivers 95 Nm of torque [1].", "120 Nm peak torque [1]"} <= removed
+    assert {"It delivers 95 Nm of torque [3].", "120 Nm peak torque [2]"} <= removed
     assert "Free lifetime warranty on every part" in removed
 
 

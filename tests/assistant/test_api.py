@@ -203,8 +203,10 @@ def test_generate_api__drafts_a_description_from_catalog_values_only(shop):
     output = body["output"]
     assert output["title"] == "Boltwerk Cordless Hammer Drill"
     assert "60 Nm" in output["description"] and output["highlights"]
-    assert all("[1]" in h for h in output["highlights"])
-    assert body["citations"][0]["citation_id"].startswith("product:boltwerk-drill@")
+    assert all(c["citation_id"].startswith("product:boltwerk-drill@") for c in body["citations"])
+    cited = {c["citation_id"].rsplit("#", 1)[1]: c["number"] for c in body["citations"]}
+    assert f"[{cited['p1']}]" in output["description"]  # each part cites the passage it comes from
+    assert all(f"[{cited['attrs']}]" in h for h in output["highlights"])
 
 
 def test_generate_api__a_product_outside_the_groups_categories_is_a_404(shop):

@@ -24,8 +24,9 @@ GOLDEN = [
     # a SKU's spec chunk states its product's specs too (the product's title, then its own values)
     ("acme", "What refresh rate does the Lumora Arc 520 monitor have?",
      ["product:lumora-arc-520-mon0001@", "sku:ACME-MON0001-"], ["60"]),
-    ("acme", "Which panel does the Vistaro Cinema 580 Lite TV use?",
-     ["product:vistaro-cinema-580-lite-tv0001@", "sku:ACME-TV0001-"], ["QLED"]),
+    ("acme", "Which panel does the Vistaro Cinema 580 Lite TV use?",  # "Panel: QLED" is in its manual's specs too
+     ["product:vistaro-cinema-580-lite-tv0001@", "sku:ACME-TV0001-", "doc:manual-vistaro-cinema-580-lite-tv0001@"],
+     ["QLED"]),
     ("acme", "What is the PEGI rating of Kingdoms of Ash Deluxe?",
      ["product:red-fern-games-kingdoms-of-ash-deluxe-gam0001@"], ["PEGI 3"]),
     ("acme", "Does the Orbi Edge 480 Plus smartphone support 5G?", ["product:orbi-edge-480-plus-phn0001@"], ["5G"]),

@@ -15,11 +15,14 @@ pytestmark = pytest.mark.django_db
 
 
 def _prompt(shop, *keys, group=None):
-    """Number the shop's chunks with these citation keys ("sku:CODE", "policy:slug", "product:handle") as [1], [2]…"""
+    """Number the shop's chunks with these citation keys ("sku:CODE", "policy:slug", "product:handle#anchor": a
+    product has a passage per anchor) as [1], [2]…"""
     chunks = []
     for key in keys:
         kind, _, natural = key.partition(":")
-        chunks.append(Chunk.objects.get(source_kind=kind, source_key=natural, retired_at__isnull=True, is_leaf=True))
+        natural, _, anchor = natural.partition("#")
+        live = Chunk.objects.filter(source_kind=kind, source_key=natural, retired_at__isnull=True, is_leaf=True)
+        chunks.append(live.get(anchor=anchor) if anchor else live.get())
     caller = Caller.of(shop.tenant, group)
     guarded = Guarded(Ask("chat", "q"), "q", "en", "low")
     retrieved = Retrieved(tuple(Passage(c, 1.0) for c in chunks), 1.0)
@@ -89,7 +92,7 @@ def test_verifier__keeps_a_right_price_in_either_notation(shop):
 
 def test_verifier__corrects_false_stock_claims_and_removes_ambiguous_ones(shop):
     single = _verify(shop, "The SON-ANC-100-WHT is in stock [1].", "sku:SON-ANC-100-WHT")
-    product = _verify(shop, "These headphones are out of stock [1].", "product:sonora-anc")
+    product = _verify(shop, "These headphones are out of stock [1].", "product:sonora-anc#head")
 
     assert single.verdict == "corrected"
     assert single.answer == "The SON-ANC-100-WHT is out of stock [1]."
@@ -98,7 +101,9 @@ def test_verifier__corrects_false_stock_claims_and_removes_ambiguous_ones(shop):
 
 
 def test_verifier__removes_figures_the_cited_passage_does_not_hold(shop):
-    result = _verify(shop, "The drill delivers 95 Nm of torque [1]. It runs on 18 V [1].", "product:boltwerk-drill")
+    result = _verify(
+        shop, "The drill delivers 95 Nm of torque [1]. It runs on 18 V [1].", "product:boltwerk-drill#attrs"
+    )
 
     assert result.verdict == "partial"
     assert result.answer == "It runs on 18 V [1]."
@@ -108,7 +113,7 @@ def test_verifier__removes_figures_the_cited_passage_does_not_hold(shop):
 def test_verifier__removes_a_policy_statement_its_citation_does_not_make(shop):
     draft = "Every product carries a lifetime warranty with free collection [1]. Orders over €49 ship free [2]."
 
-    result = _verify(shop, draft, "product:sonora-anc", "policy:shipping-eu")
+    result = _verify(shop, draft, "product:sonora-anc#p1", "policy:shipping-eu")
 
     assert result.answer == "Orders over €49 ship free [1]."
     assert "a policy statement that the cited policy does not make" in result.unconfirmed
