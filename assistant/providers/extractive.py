@@ -229,8 +229,10 @@ def _covers(question: str, locale: str, terms: list[str], units: list[_Unit]) ->
     for entity in _entities(question, locale):
         if stem(entity) not in vocabulary and entity not in haystack:
             return False
-    wanted = [t for t in terms if t not in GENERIC] or terms
-    return sum(1 for t in wanted if t in vocabulary) / len(wanted) >= COVERAGE_MIN
+    asked = content_terms(question)  # the question's own words: a synonym only helps cover the word it stands for
+    wanted = [t for t in asked if t not in GENERIC] or asked or terms
+    covered = sum(1 for t in wanted if t in vocabulary or any(stem(s) in vocabulary for s in SYNONYMS.get(t, ())))
+    return covered / len(wanted) >= COVERAGE_MIN
 
 
 def _pick(units: list[_Unit], limit: int) -> list[_Unit]:
