@@ -12,10 +12,12 @@ from django.db import transaction
 from knowledge.ingestion import snapshot
 from knowledge.ingestion.formats import key_fields
 from knowledge.ingestion.records import ORDER, compared_fields, key_space, natural_key, phase
+from knowledge.ingestion.rows import rows_update
 from knowledge.models import IngestionRun, StagedRecord
 
 Action = StagedRecord.Action
 DEFAULT_REJECT_SHARE = 0.10  # more rejected lines than this and nothing applies: the feed is likely broken
+SAVE_BATCH = 10_000  # decided records written per statement: bounds the statement's size on a huge feed
 
 
 @dataclass
@@ -205,7 +207,8 @@ def decide(run: IngestionRun) -> Decision:
 
 @transaction.atomic
 def _save(run: IngestionRun, records: list[StagedRecord], pruned: list[StagedRecord]) -> None:
-    StagedRecord.objects.bulk_update(records, ["action", "problems", "changes", "phase"], batch_size=2_000)
+    for start in range(0, len(records), SAVE_BATCH):
+        rows_update(StagedRecord, records[start : start + SAVE_BATCH], ["action", "problems", "changes", "phase"])
     StagedRecord.objects.bulk_create(pruned, batch_size=2_000)
     run.counts = _counts(run)
     run.save(update_fields=["counts"])
