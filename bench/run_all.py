@@ -41,6 +41,19 @@ REQUIRED = {
         "raw_per_s",
         "ratio_to_raw",
     ),
+    "import_throughput": (
+        "rows",
+        "rows_per_s",
+        "chunks",
+        "chunks_per_s",
+        "raw_encode_per_s",
+        "ratio_to_raw",
+        "all_searchable_s",
+        "rerun.s",
+        "rerun.embedded",
+        "price_feed.embedded",
+        "price_feed.visible_p95_ms",
+    ),
     "typo_tolerance": ("queries", "fuzzy.top5", "keyword.top5", "vector.top5", "fused.top5"),
     "search_latency": (),  # checked per size below
 }

@@ -62,19 +62,48 @@ def cross_encoder(path: str):
         return _load_cross_encoder(path)
 
 
+@lru_cache(maxsize=4)
+def _load_counter(path: str):
+    """The model's word-piece tokenizer on its own, without truncation or padding: for counting only."""
+    from tokenizers import Tokenizer
+
+    counter = Tokenizer.from_str(_load(path).tokenizer.backend_tokenizer.to_str())  # the lock is held
+    counter.no_truncation()
+    counter.no_padding()
+    return counter
+
+
+def _counter(path: str):
+    with _lock:
+        return _load_counter(path)
+
+
 def encode(path: str, texts: list[str]) -> np.ndarray:
-    """Embed texts as unit vectors (cosine distance is then 1 - dot product)."""
+    """Embed texts as unit vectors (cosine distance is then 1 - dot product).
+
+    The model pads each batch to its longest text. SentenceTransformer.encode groups texts by characters;
+    grouping them by word pieces instead fills the batches with less padding, for the same vectors.
+    """
     if not texts:
         return np.zeros((0, 0), dtype=np.float32)
-    return encoder(path).encode(
-        texts, batch_size=ENCODE_BATCH, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-    )
+    model = encoder(path)
+    lengths = [len(e.ids) for e in _counter(path).encode_batch(texts, add_special_tokens=False)]
+    order = np.argsort(-np.minimum(lengths, model.max_seq_length), kind="stable")
+    vectors = np.empty((len(texts), model.get_embedding_dimension()), dtype=np.float32)
+    for start in range(0, len(texts), ENCODE_BATCH):
+        batch = order[start : start + ENCODE_BATCH]
+        vectors[batch] = model.encode(
+            [texts[i] for i in batch],
+            batch_size=ENCODE_BATCH,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+    return vectors
 
 
 def count_tokens(texts: list[str]) -> list[int]:
     """Count word pieces with the default model's tokenizer (the unit chunk sizes are measured in)."""
     if not texts:
         return []
-    tokenizer = encoder(default_model_path()).tokenizer
-    encoded = tokenizer(texts, add_special_tokens=False, verbose=False)  # counting only: no length warning
-    return [len(ids) for ids in encoded["input_ids"]]
+    return [len(e.ids) for e in _counter(default_model_path()).encode_batch(texts, add_special_tokens=False)]

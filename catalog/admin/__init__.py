@@ -260,26 +260,26 @@ class SKUAdmin(IndexedAdminMixin, ServiceAdminMixin, admin.ModelAdmin):
                 formset,
                 create=lambda f: _price_save(sku, f),
                 update=lambda old, f: _price_save(sku, f, old),
-                delete=lambda old: old.delete(),  # no price_delete service yet; prices are not indexed
+                delete=lambda old: services.price_delete(price_list=old.price_list, sku=sku),
             )
         else:
             formset_save(
                 formset,
                 create=lambda f: _stock_save(sku, f),
                 update=lambda old, f: _stock_save(sku, f, old),
-                delete=lambda old: old.delete(),  # no stock_delete service yet; stock is not indexed
+                delete=lambda old: services.stock_delete(sku=sku, warehouse=old.warehouse),
             )
 
 
 def _price_save(sku: SKU, form, old: Price | None = None) -> Price:
     price_list = form.cleaned_data["price_list"]
-    if old is not None and old.price_list_id != price_list.pk:
-        old.delete()  # moved to another list: one price per list and SKU
+    if old is not None and old.price_list_id != price_list.pk:  # moved to another list: one price per list and SKU
+        services.price_delete(price_list=old.price_list, sku=sku)
     return services.price_set(price_list=price_list, sku=sku, amount=form.cleaned_data["amount"])
 
 
 def _stock_save(sku: SKU, form, old: StockLevel | None = None) -> StockLevel:
     warehouse = form.cleaned_data["warehouse"]
-    if old is not None and old.warehouse_id != warehouse.pk:
-        old.delete()  # moved to another warehouse: one stock row per warehouse and SKU
+    if old is not None and old.warehouse_id != warehouse.pk:  # moved: one stock row per warehouse and SKU
+        services.stock_delete(sku=sku, warehouse=old.warehouse)
     return services.stock_set(sku=sku, warehouse=warehouse, quantity=form.cleaned_data["quantity"])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from core.indexable import INDEX_BATCH, index_schedule_batched
 from knowledge.ingestion.bulk import BULK_ANY, BULK_NEW
 from knowledge.ingestion.context import Context
+from knowledge.ingestion.rows import rows_update
 from knowledge.ingestion.staging import feed_dir
 from knowledge.ingestion.writers import WRITERS
 from knowledge.models import IngestionRun, StagedRecord
@@ -63,7 +64,7 @@ def _apply_batch(run: IngestionRun, batch: list[StagedRecord], directory: Path) 
         for group in _same_type(batch):
             for record in _bulk_write(ctx, group):
                 _write_one(ctx, record)
-    StagedRecord.objects.bulk_update(batch, ["applied", "problems"])
+    rows_update(StagedRecord, batch, ["applied", "problems"])
     return sum(1 for record in batch if record.problems)
 
 

@@ -12,10 +12,14 @@ from django.utils import timezone
 from catalog.models import SKU, Price, PriceList, Product, ProductTranslation, StockLevel, Warehouse
 from core.indexable import index_mark_changed, index_schedule
 from knowledge.ingestion.context import Context
+from knowledge.ingestion.rows import rows_update
 from knowledge.models import ProductMedia, SourceKind
 
 PRODUCT_FIELDS = ("title", "brand", "description", "attributes", "compliance_category", "is_active")
 RESOLVED = ["tenant", "category", "product", "price_list", "sku", "warehouse"]  # looked up by key, not re-queried
+# Unique and check constraints are the database's: checked per row they cost queries per row (a check
+# constraint is evaluated by a query too); a batch the database refuses is written row by row, validated.
+DATABASE_CHECKS = {"validate_unique": False, "validate_constraints": False}
 
 
 def _given(payload: dict, *names: str) -> dict:
@@ -29,7 +33,7 @@ def products_create(ctx: Context, payloads: list[dict]) -> None:
         product = Product(tenant=ctx.tenant, handle=payload["handle"], category=ctx.category(payload["category"]),
                           **_given(payload, *PRODUCT_FIELDS))  # fmt: skip
         index_mark_changed(product)
-        product.full_clean(exclude=RESOLVED, validate_unique=False)
+        product.full_clean(exclude=RESOLVED, **DATABASE_CHECKS)
         products.append(product)
     Product.objects.bulk_create(products)
     translations, media = [], []
@@ -39,7 +43,7 @@ def products_create(ctx: Context, payloads: list[dict]) -> None:
             translations.append(ProductTranslation(product=product, locale=locale, **values))
         media += [ProductMedia(product=product, position=i, url=url) for i, url in enumerate(payload.get("media", []))]
     for row in translations + media:
-        row.full_clean(exclude=RESOLVED, validate_unique=False)
+        row.full_clean(exclude=RESOLVED, **DATABASE_CHECKS)
     ProductTranslation.objects.bulk_create(translations)
     ProductMedia.objects.bulk_create(media)
     index_schedule(SourceKind.PRODUCT, [p.pk for p in products])
@@ -53,7 +57,7 @@ def skus_create(ctx: Context, payloads: list[dict]) -> None:
         fields.update({n: Decimal(payload[n]) for n in ("margin_rate", "conversion_rate") if n in payload})
         sku = SKU(tenant=ctx.tenant, product=ctx.product(payload["product"]), code=payload["code"], **fields)
         index_mark_changed(sku)
-        sku.full_clean(exclude=RESOLVED, validate_unique=False)
+        sku.full_clean(exclude=RESOLVED, **DATABASE_CHECKS)
         skus.append(sku)
     SKU.objects.bulk_create(skus)
     for sku in skus:
@@ -77,9 +81,9 @@ def _upsert(model, rows: list, key: tuple[str, str], value_field: str) -> None:
                 current.updated_at = now  # what auto_now does on save()
             changed.append(current)
     for row in list(pairs.values()) + changed:
-        row.full_clean(exclude=RESOLVED, validate_unique=False)
+        row.full_clean(exclude=RESOLVED, **DATABASE_CHECKS)
     model.objects.bulk_create(list(pairs.values()))
-    model.objects.bulk_update(changed, [value_field, "updated_at"] if model is StockLevel else [value_field])
+    rows_update(model, changed, [value_field, "updated_at"] if model is StockLevel else [value_field])
 
 
 def prices_set(ctx: Context, payloads: list[dict]) -> None:

@@ -16,10 +16,12 @@ from knowledge.ingestion.contracts import RecordContracts
 from knowledge.ingestion.formats import key_fields
 from knowledge.ingestion.profile import previous_applied_run, profile_build
 from knowledge.ingestion.records import ORDER, compared_fields, key_space, natural_key, phase
+from knowledge.ingestion.rows import rows_update
 from knowledge.models import IngestionRun, StagedRecord
 
 Action = StagedRecord.Action
 NOT_PROFILED = (Action.REJECTED, Action.DELETED)  # a profile describes the rows a run writes or confirms
+SAVE_BATCH = 10_000  # decided records written per statement: bounds the statement's size on a huge feed
 
 
 @dataclass
@@ -245,7 +247,8 @@ def decide(run: IngestionRun) -> Decision:
 @transaction.atomic
 def _save(run: IngestionRun, records, pruned, coerced, contracts: RecordContracts) -> None:
     """Store the decisions, the coerced payloads, the counts and the profile in one transaction."""
-    StagedRecord.objects.bulk_update(records, ["action", "problems", "changes", "phase"], batch_size=2_000)
+    for start in range(0, len(records), SAVE_BATCH):
+        rows_update(StagedRecord, records[start : start + SAVE_BATCH], ["action", "problems", "changes", "phase"])
     StagedRecord.objects.bulk_update(coerced, ["payload"], batch_size=2_000)
     StagedRecord.objects.bulk_create(pruned, batch_size=2_000)
     run.counts = _counts(run)

@@ -1,7 +1,11 @@
 """The answer cache: hits are recorded, and an edit to a cited source invalidates the answers that cited it."""
 
+from decimal import Decimal
+
 import pytest
 
+from catalog.models import PriceList
+from catalog.services import price_set, stock_set
 from governance.models import AnswerRecord
 from knowledge.models import Chunk
 from knowledge.services.generations import chunks_generation_bump
@@ -95,3 +99,41 @@ def test_answer_cache__a_draft_is_served_only_while_routing_points_at_its_provid
     assert (other_model["cache_hit"], other_model["provider"]) == (False, "llm-cache")  # another model, another key
     assert requests == ["fake-gpt", "bigger-model"]
     assert (back["cache_hit"], back["provider"], back["answer"]) == (True, "extractive", extractive[0]["answer"])
+
+
+@pytest.mark.django_db
+def test_answer_cache__a_price_change_is_answered_with_the_new_price_not_from_the_cache(
+    shop, django_capture_on_commit_callbacks
+):
+    """The key hashes the passages with their live prices: a new price is a new context, so a miss."""
+    question = {"question": "How much does the Sonora ANC headphones cost?"}
+    first = shop.retail.post("/ai/v1/chat", question, format="json").json()
+    again = shop.retail.post("/ai/v1/chat", question, format="json").json()
+    assert "199.00 EUR" in first["answer"] and again["cache_hit"]
+    chunks = set(Chunk.objects.filter(tenant=shop.tenant).values_list("pk", "retired_at"))
+    retail = PriceList.objects.get(tenant=shop.tenant, code="retail")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        price_set(price_list=retail, sku=shop.skus["SON-ANC-100-BLK"], amount=Decimal("179.00"))
+
+    after = shop.retail.post("/ai/v1/chat", question, format="json").json()
+    assert not after["cache_hit"]
+    assert "179.00 EUR" in after["answer"] and "199.00 EUR" not in after["answer"]
+    assert set(Chunk.objects.filter(tenant=shop.tenant).values_list("pk", "retired_at")) == chunks  # no re-index
+
+
+@pytest.mark.django_db
+def test_answer_cache__a_stock_change_is_answered_with_the_new_stock_not_from_the_cache(
+    shop, django_capture_on_commit_callbacks
+):
+    question = {"question": "Is the white Sonora ANC headphones in stock?"}
+    first = shop.retail.post("/ai/v1/chat", question, format="json").json()
+    assert "SON-ANC-100-WHT" in first["answer"] and "out of stock" in first["answer"]
+    assert shop.retail.post("/ai/v1/chat", question, format="json").json()["cache_hit"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stock_set(sku=shop.skus["SON-ANC-100-WHT"], warehouse=shop.warehouse, quantity=3)
+
+    after = shop.retail.post("/ai/v1/chat", question, format="json").json()
+    assert not after["cache_hit"]
+    assert "SON-ANC-100-WHT" in after["answer"] and "out of stock" not in after["answer"]
