@@ -16,6 +16,9 @@ load would be:
 - `price_feed.*`: a feed of every SKU's price, each raised: seconds, indexing tasks sent, texts embedded, and
   for one SKU per apply batch (at most --samples) the time from the start of the batch that writes its price
   until the search API (gunicorn, one process) returns the SKU under a price filter of exactly the new price.
+- `events.*`: signed `product.upsert` change events sent one at a time over HTTP, each adding a new word to a
+  product's description; `events.visible_p95_ms` from sending the event until search returns the product's
+  passage for that word (`events.embedded`: passages embedded for them).
 
 `embedded` counts the distinct content hashes of chunks created since the step began that no earlier chunk
 had: what the indexer had to encode (it reuses stored vectors by content hash).
@@ -100,7 +103,7 @@ def import_feed(tenant, feed: Feed, clock: Clock | None = None):
     report = feed.path.with_suffix(".report.csv")
     options = ImportOptions(report_path=report)
     result = feed_import(tenant=tenant, path=feed.path, options=options, progress=clock or Clock())
-    if result.decision.rejected or result.refused or result.failures:
+    if result.decision.rejected or result.held or result.failures:
         raise SystemExit(f"the import rejected or failed rows; see {report}")
     return result
 
@@ -309,6 +312,66 @@ def price_change(env: dict, tenant, feed: Feed, samples: int, tasks: TaskCount) 
     }
 
 
+def watch_event(api: SearchApi, token: str, handle: str, sent_at: float) -> float | None:
+    """Search for the event's new word until the product's passage comes back; seconds from sending, or None."""
+    conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=60)
+    while time.monotonic() - sent_at < VISIBLE_TIMEOUT_S:
+        if any(c.startswith(f"product:{handle}@") for c in api.hits(token, None, conn)):
+            return time.monotonic() - sent_at
+        time.sleep(POLL_PAUSE_S)
+    return None
+
+
+def send_event(api: SearchApi, source: str, secret: str, event: dict) -> None:
+    from knowledge.ingestion.signing import signed_headers
+
+    body = json.dumps(event).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=60)
+    headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
+    conn.request("POST", f"/api/v1/events/{source}/", body=body, headers=headers)
+    response = conn.getresponse()
+    answer = response.read()
+    if response.status != 200:
+        raise SystemExit(f"event {event['id']}: HTTP {response.status}: {answer[:300]!r}")
+
+
+def change_events(env: dict, tenant, samples: int) -> dict:
+    """Signed product events, one at a time, each adding a word to a description: arrival to searchable."""
+    from catalog.models import Product
+    from knowledge.ingestion.event_sources import event_source_create
+    from knowledge.ingestion.single import record_get
+
+    issued = event_source_create(tenant=tenant, name=f"{TENANT}-pim")
+    handles = list(Product.objects.filter(tenant=tenant).order_by("?").values_list("handle", flat=True)[:samples])
+    workers = Workers(env, "bench-import").start()
+    api = SearchApi(env, tenant)
+    rng, mark, seen = random.Random(11), chunk_mark(), []
+    try:
+        for number, handle in enumerate(handles):
+            record = record_get(tenant, "product", {"handle": handle})
+            token = "evq" + "".join(rng.choice("bcdfghjkmnpqrstvwxz") for _ in range(8))
+            record["description"] = f"{record.get('description', '')} {token}".strip()
+            event = {"id": f"bench-{number}", "type": "product.upsert", "version": 1, "data": record}
+            sent_at = time.monotonic()
+            send_event(api, issued.source.name, issued.secret, event)
+            visible = watch_event(api, token, handle, sent_at)
+            if visible is not None:
+                seen.append(visible)
+        wait_until(lambda: pending_count() == 0, INDEX_TIMEOUT_S, "indexing", every=0.25)
+    finally:
+        api.stop()
+        workers.stop()
+    visible = summary_ms(seen)
+    return {
+        "events.sent": len(handles),
+        "events.embedded": embedded_since(mark),
+        "events.visible_p50_ms": visible["p50_ms"],
+        "events.visible_p95_ms": visible["p95_ms"],
+        "events.visible_max_ms": round(max(seen) * 1000, 1) if seen else None,
+        "events.lost": len(handles) - len(seen),
+    }
+
+
 def main() -> None:
     parser = bench_arguments(__doc__)
     parser.add_argument("--products", type=int, default=10_000, help="products in the feed (three SKUs each)")
@@ -325,6 +388,7 @@ def main() -> None:
     figures = {"products": products, **first_import(env, tenant, feed, tasks)}
     figures.update(rerun(env, tenant, feed, tasks))
     figures.update(price_change(env, tenant, feed, args.samples, tasks))
+    figures.update(change_events(env, tenant, 5 if args.smoke else args.samples))
     write_report(figures, args.out)
 
 

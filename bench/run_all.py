@@ -53,6 +53,8 @@ REQUIRED = {
         "rerun.embedded",
         "price_feed.embedded",
         "price_feed.visible_p95_ms",
+        "events.embedded",
+        "events.visible_p95_ms",
     ),
     "typo_tolerance": ("queries", "fuzzy.top5", "keyword.top5", "vector.top5", "fused.top5"),
     "search_latency": (),  # checked per size below
