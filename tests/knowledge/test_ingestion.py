@@ -182,14 +182,14 @@ def test_import_catalog__schedules_indexing_in_batches_that_fill_the_encoder(tmp
     purge_queue()
     tenant = factories.TenantFactory()
 
-    ok, out = run_import(write_feed(tmp_path / "feed.jsonl", _catalog(tenant, 300)), tenant)
+    ok, out = run_import(write_feed(tmp_path / "feed.jsonl", _catalog(tenant, 600)), tenant)
 
     assert ok, out
     tasks = _queued_index_tasks()
     purge_queue()
     sizes = {kind: sorted(len(ids) for k, ids in tasks if k == kind) for kind in ("product", "sku")}
-    # 300 products and 300 SKUs: tasks of up to INDEX_BATCH rows, one per apply batch and kind, not one per row
-    assert sizes["product"] == [44, 256] and sum(sizes["sku"]) == 300 and len(sizes["sku"]) <= 3
+    # 600 products and 600 SKUs: tasks of up to INDEX_BATCH rows, one per apply batch and kind, not one per row
+    assert sizes["product"] == [600 - INDEX_BATCH, INDEX_BATCH] and sum(sizes["sku"]) == 600 and len(sizes["sku"]) <= 3
     assert max(len(ids) for _, ids in tasks) == INDEX_BATCH
 
 
