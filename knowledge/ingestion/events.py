@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from knowledge.ingestion.formats import key_fields, validate_record
-from knowledge.ingestion.records import canonical, natural_key
+from knowledge.ingestion.records import natural_key, record_prepare
 from knowledge.ingestion.single import RecordConflict, RecordRejected, staged_apply, staged_decide
 from knowledge.models import EntityVersion, EventSource, IngestionRun, ReceivedEvent, StagedRecord
 
@@ -80,16 +80,15 @@ def event_record(event: Event, tenant) -> tuple[str, bool, dict]:
     data = dict(event.data)
     if data.get("type", record_type) != record_type:
         raise _rejected("type", f"a {event.type} event carries a {record_type} record, not {data['type']!r}")
-    if data.get("tenant") not in (None, tenant.slug):
-        raise _rejected("tenant", f"the record names tenant {data['tenant']!r}, not the source's {tenant.slug!r}")
     if deleting:
-        data = {"deleted": True, **{name: data[name] for name in key_fields(record_type) if name in data}}
+        kept = (*key_fields(record_type), "tenant")  # a delete naming another tenant is refused like an upsert
+        data = {"deleted": True, **{name: data[name] for name in kept if name in data}}
     elif data.get("deleted"):
         raise _rejected("deleted", f"send a {record_type}.delete event to delete")
     record = {**data, "type": record_type}
     problems = validate_record(record)
     if not problems:
-        record, problems = canonical(record, NO_FILES)
+        record, problems = record_prepare(record, tenant.slug, NO_FILES)
     if problems:
         raise EventRejected({(f"data.{p.field}" if p.field else "data"): [p.problem] for p in reversed(problems)})
     return record_type, deleting, record

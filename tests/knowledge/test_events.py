@@ -272,6 +272,18 @@ def test_event_receive__another_tenants_entity_is_unknown_and_stays_as_it_was(cl
     assert _amount(other.tenant, "OTHER-1") == Decimal("50.00")
 
 
+@in_transaction
+def test_event_receive__a_delete_naming_another_tenant_is_a_422_and_deletes_nothing(client):
+    shop = _shop()
+    before = _nothing_stored(shop)
+
+    response = _post(client, shop, _event("t-1", "product.delete", {"handle": "drill", "tenant": "other-shop"}))
+
+    assert response.status_code == 422
+    assert "data.tenant" in response.json()
+    assert _nothing_stored(shop) == before
+
+
 BAD_BODIES = [
     (b"{not json", 400, "detail"),
     (b"", 400, "detail"),
