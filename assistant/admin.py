@@ -1,12 +1,17 @@
-"""Prompt templates: editors change the text; each save publishes a new immutable version answers refer to."""
+"""Prompt templates (editors change the text; each save publishes a new immutable version answers refer to) and
+conversations (read-only, for review)."""
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 
-from assistant.models import PromptTemplate, PromptTemplateVersion
+from assistant.models import Conversation, ConversationTurn, PromptTemplate, PromptTemplateVersion
 from assistant.services.templates import prompt_template_save, prompt_text_validate
 from core.admin import ReadOnlyAdminMixin, ServiceAdminMixin
+from governance.admin.review import TenantScopedAdminMixin
 
 
 class PromptTemplateForm(forms.ModelForm):
@@ -63,3 +68,49 @@ class PromptTemplateVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("template", "number", "created_at", "created_by")
     list_filter = ("template",)
     list_select_related = ("template", "created_by")
+
+
+# Conversations -----------------------------------------------------------------------------------------------
+
+
+class ConversationTurnInline(admin.TabularInline):
+    model = ConversationTurn
+    fields = ("created_at", "product", "question", "answer", "record_link")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ("created_at", "pk")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("assistant.view_conversation")  # the turns are the conversation's own rows
+
+    @admin.display(description="answer record")
+    def record_link(self, turn):
+        if turn.answer_record_id is None:
+            return "–"
+        url = reverse("admin:governance_answerrecord_change", args=[turn.answer_record_id])
+        return format_html('<a href="{}">{}</a>', url, str(turn.answer_record_id)[:8])
+
+
+@admin.register(Conversation)
+class ConversationAdmin(TenantScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Chats as their callers held them: who may continue one, the product it began about, its turns
+    (questions as retained on their answer records, PII as vault tokens). Read-only, scoped per tenant."""
+
+    list_display = ("id", "tenant", "product", "customer_group", "turn_count", "created_at", "last_used_at")
+    list_filter = (("tenant", admin.RelatedOnlyFieldListFilter), ("last_used_at", admin.DateFieldListFilter))
+    list_select_related = ("tenant", "product", "customer_group")
+    search_fields = ("turns__question",)
+    date_hierarchy = "last_used_at"
+    fields = ("id", "tenant", "key_lineage", "customer_group", "product", "created_at", "last_used_at")
+    inlines = (ConversationTurnInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(turns_total=Count("turns"))
+
+    @admin.display(description="turns", ordering="turns_total")
+    def turn_count(self, conversation):
+        return conversation.turns_total

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.test import RequestFactory
 from django.urls import reverse
 
-from assistant.models import PromptTemplate, PromptTemplateVersion
+from assistant.models import Conversation, ConversationTurn, PromptTemplate, PromptTemplateVersion
 from assistant.services.templates import prompt_template_current
 from catalog.contracts import FieldSpec, attribute_contract_publish
 from catalog.models import SKU, AttributeContract, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
@@ -45,6 +45,7 @@ READ_ONLY = {
     Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun, KeywordPack,
     IngestionRun,
     ReceivedEvent,
+    Conversation,
 }  # fmt: skip
 
 
@@ -188,7 +189,10 @@ def _samples(editor: User) -> dict:
         source=source, event_id="evt-1", event_type="price.upsert", entity="price|retail|SKU-1", version=1,
         outcome="applied", action="new", run=run,
     )  # fmt: skip
+    conversation = Conversation.objects.create(tenant=tenant, product=product)
+    ConversationTurn.objects.create(conversation=conversation, question="Hi?", answer_record=answer)
     return {
+        Conversation: conversation,
         EventSource: source,
         ReceivedEvent: received,
         LegalHold: hold,

@@ -78,3 +78,25 @@ def test_migration_backfill__conversations_kept_as_records_become_rows_bound_to_
     assert (conversation.created_at, conversation.last_used_at) == (first.created_at, last.created_at)
     turns = conversation.turns.all()
     assert [(t.question, t.answer_record_id) for t in turns] == [("First?", first.pk), ("Second?", last.pk)]
+
+
+def test_conversation_admin__lists_a_reviewers_tenants_only_with_turns_linking_their_records(client):
+    from django.contrib.auth.models import Permission
+
+    from tests.governance.review_data import reviewer_of
+    from tests.test_admin import admin_url
+
+    mine, other = factories.TenantFactory(), factories.TenantFactory()
+    ours, theirs = _conversation(mine, factories.api_key(mine)[0]), _conversation(other, factories.api_key(other)[0])
+    reviewer = reviewer_of(mine)
+    reviewer.user_permissions.add(Permission.objects.get(codename="view_conversation"))
+    client.force_login(reviewer)
+
+    listing = client.get(admin_url(Conversation, "changelist"))
+    page = client.get(admin_url(ours, "change"))
+
+    assert [c.pk for c in listing.context["cl"].result_list] == [ours.pk]
+    assert client.get(admin_url(theirs, "change")).status_code == 403
+    record = ours.turns.first().answer_record
+    assert page.status_code == 200 and admin_url(record, "change") in page.content.decode()
+    assert "Question 1?" in page.content.decode()
