@@ -157,6 +157,7 @@ KEYWORD_PACK_REFRESH_S = env_float("KEYWORD_PACK_REFRESH_S", 300.0)
 RETENTION_PURGE_EVERY_S = env_float("RETENTION_PURGE_EVERY_S", 3600.0)
 INGESTION_FRESHNESS_EVERY_S = env_float("INGESTION_FRESHNESS_EVERY_S", 30.0)
 EVENT_HOURS_PROFILE_EVERY_S = env_float("EVENT_HOURS_PROFILE_EVERY_S", 60.0)  # a closed hour profiled within this
+INGESTION_PRUNE_EVERY_S = env_float("INGESTION_PRUNE_EVERY_S", 3600.0)
 CELERY_BEAT_SCHEDULE = {
     "index-sweep": {"task": "knowledge.tasks.index_sweep", "schedule": INDEX_SWEEP_EVERY_S},
     "keyword-packs": {"task": "knowledge.tasks.keyword_packs_refresh", "schedule": KEYWORD_PACK_REFRESH_S},
@@ -164,6 +165,7 @@ CELERY_BEAT_SCHEDULE = {
     "conversations-prune": {"task": "assistant.tasks.conversations_prune", "schedule": RETENTION_PURGE_EVERY_S},
     "ingestion-freshness": {"task": "knowledge.tasks.ingestion_freshness", "schedule": INGESTION_FRESHNESS_EVERY_S},
     "event-hours-profile": {"task": "knowledge.tasks.event_hours_profile", "schedule": EVENT_HOURS_PROFILE_EVERY_S},
+    "ingestion-prune": {"task": "knowledge.tasks.ingestion_prune", "schedule": INGESTION_PRUNE_EVERY_S},
 }
 
 
@@ -217,6 +219,10 @@ KEYWORD_PACK_WALK_MAX = int(os.environ.get("KEYWORD_PACK_WALK_MAX", "30000"))
 # than the tolerance is refused, which bounds how long a captured request could be replayed; rotating a
 # source's secret keeps the previous one verifying for the overlap (`event_source rotate --overlap-hours`).
 EVENT_TIMESTAMP_TOLERANCE_S = env_int("EVENT_TIMESTAMP_TOLERANCE_S", 300)
+# Received change events (replay protection) and finished runs' staged writes (the admin's diff) are kept this
+# long, then pruned hourly; a run's counts, profile and rejected lines stay (knowledge/ingestion/retention.py).
+INGESTION_EVENTS_KEEP_DAYS = env_int("INGESTION_EVENTS_KEEP_DAYS", 7)
+INGESTION_STAGED_KEEP_DAYS = env_int("INGESTION_STAGED_KEEP_DAYS", 30)
 EVENT_SECRET_OVERLAP_HOURS = env_float("EVENT_SECRET_OVERLAP_HOURS", 24.0)
 
 # API ---------------------------------------------------------------------------------------------------------

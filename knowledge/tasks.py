@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from knowledge.ingestion import event_profiles, freshness, run
+from knowledge.ingestion import event_profiles, freshness, retention, run
 from knowledge.services import indexing, keyword_packs, spaces
 
 RETRY = dict(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, retry_jitter=True, max_retries=8)
@@ -56,3 +56,9 @@ def ingestion_freshness_task() -> int:
 def event_hours_profile_task() -> int:
     """Profile the change-event hours that have closed (idempotent: a profiled hour is left as it is)."""
     return event_profiles.event_hours_profile()
+
+
+@shared_task(name="knowledge.tasks.ingestion_prune", acks_late=True, ignore_result=True)
+def ingestion_prune_task() -> dict:
+    """Delete received events and finished runs' staged writes past their keep periods."""
+    return retention.ingestion_prune().__dict__
