@@ -93,8 +93,10 @@ class SearchApi(APIView):
                 ref_name = "SearchHit"
 
         class FacetsSerializer(serializers.Serializer):
-            category = serializers.DictField(child=serializers.IntegerField(), help_text="Category slug to count.")
-            brand = serializers.DictField(child=serializers.IntegerField())
+            category = serializers.DictField(
+                child=serializers.IntegerField(), help_text="Category slug to its number of matching products."
+            )
+            brand = serializers.DictField(child=serializers.IntegerField(), help_text="Brand to products.")
             in_stock = serializers.DictField(child=serializers.IntegerField(), help_text='Keys "true" and "false".')
             price = serializers.DictField(
                 child=serializers.IntegerField(),

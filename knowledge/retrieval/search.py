@@ -305,17 +305,23 @@ def _chunk_texts(ids: list) -> dict:
 
 
 def _facets(rows) -> dict[str, dict[str, int]]:
-    """Count the visible candidates by their product's category, brand, stock and price band."""
+    """Count the products of the visible candidates by category, brand, stock and price band: a product with
+    several matching passages (its attribute groups, paragraphs, SKUs, reviews) counts once per value."""
     category, brand, in_stock, price = Counter(), Counter(), Counter({"true": 0, "false": 0}), Counter()
+    seen = set()
     for row in rows:
-        if row["product_id"] is None:
+        product = row["product_id"]
+        if product is None:
             continue
-        category[row["category_slug"]] += 1
+        values = [(category, row["category_slug"]), (in_stock, "true" if row["in_stock"] else "false")]
         if row["brand"]:
-            brand[row["brand"]] += 1
-        in_stock["true" if row["in_stock"] else "false"] += 1
+            values.append((brand, row["brand"]))
         if row["price"] is not None:
-            price[price_band(row["price"])] += 1
+            values.append((price, price_band(row["price"])))
+        for counter, value in values:
+            if (id(counter), value, product) not in seen:
+                seen.add((id(counter), value, product))
+                counter[value] += 1
     return {
         "category": dict(sorted(category.items())),
         "brand": dict(sorted(brand.items())),
