@@ -68,21 +68,38 @@ def _locked_held(run_id: int) -> IngestionRun:
     return run
 
 
-@transaction.atomic
 def held_run_approve(*, run_id: int, user) -> IngestionRun:
-    """Approve a held run: mark it applying and have a worker apply it once this commits."""
-    run = _locked_held(run_id)
-    run.state, run.reviewed_by, run.reviewed_at = IngestionRun.State.APPLYING, user, timezone.now()
-    run.save(update_fields=["state", "reviewed_by", "reviewed_at"])
-    transaction.on_commit(lambda: _send_apply(run.pk))
+    """Approve a held run: mark it applying and have a worker apply it once this commits.
+
+    When the task cannot be sent (the broker is down) the run goes back to held, so the editor can apply it again
+    later, and a ValidationError says so (inside a caller's transaction the send waits for its commit, and only
+    the return to held happens then).
+    """
+    sent = []
+    with transaction.atomic():
+        run = _locked_held(run_id)
+        run.state, run.reviewed_by, run.reviewed_at = IngestionRun.State.APPLYING, user, timezone.now()
+        run.save(update_fields=["state", "reviewed_by", "reviewed_at"])
+        transaction.on_commit(lambda: sent.append(_send_apply(run.pk)))
+    if sent == [False]:
+        raise ValidationError(
+            f"Run {run.pk} could not be queued for a worker (the task queue is unavailable); it is still held: "
+            "apply it again once the queue is back."
+        )
     return run
 
 
-def _send_apply(run_id: int) -> None:
+def _send_apply(run_id: int) -> bool:
+    """Queue the apply; on a broker failure put the run back on hold (unless a worker took it already)."""
     try:
         current_app.send_task(APPLY_TASK, args=(run_id,), retry=False)
-    except Exception as exc:  # noqa: BLE001 - any broker failure: the run stays applying; the same feed resumes it
-        logger.warning("broker unavailable (%s); run %d waits to be applied", type(exc).__name__, run_id)
+        return True
+    except Exception as exc:  # noqa: BLE001 - any broker failure
+        logger.warning("broker unavailable (%s); run %d is held again", type(exc).__name__, run_id)
+        IngestionRun.objects.filter(pk=run_id, state=IngestionRun.State.APPLYING).update(
+            state=IngestionRun.State.HELD, reviewed_by=None, reviewed_at=None
+        )
+        return False
 
 
 @transaction.atomic

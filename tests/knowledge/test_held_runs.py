@@ -1,6 +1,7 @@
 """Held runs: each trigger holds a run after decide (nothing applied); editors see a notice, then apply or discard."""
 
 import pytest
+from celery import current_app
 from django.conf import settings
 from django.urls import reverse
 
@@ -147,3 +148,40 @@ def test_held_run__applied_from_the_admin_by_the_worker(client, tmp_path, live_w
     assert run.state == "applied" and run.reviewed_by == user and run.profile["counts"]["applied"] == 3
     assert [p.attributes for p in Product.objects.filter(tenant=tenant).order_by("handle")] == [
         {"weight_kg": "heavy"}] * 3  # fmt: skip
+
+
+@pytest.fixture
+def broker_unreachable():
+    """Point the Celery app at a port nothing listens on (connections are refused), then restore it."""
+    app = current_app._get_current_object()
+    saved = app.conf.broker_url
+
+    def repoint(url: str) -> None:
+        app.pool.force_close_all()
+        app._pool = None
+        app.conf.broker_url = url
+
+    repoint("redis://127.0.0.1:9/0")
+    yield
+    repoint(saved)
+
+
+@committed
+def test_held_run__apply_with_the_task_queue_down_stays_held_and_says_so(client, tmp_path, broker_unreachable):
+    tenant = factories.TenantFactory(slug="held-nobroker-shop")
+    assert run_import(write_feed(tmp_path / "base.jsonl", [CATEGORY, *_products(2, weight_kg=1.5)]), tenant)[0]
+    login_editor(client)
+    run = _held(tenant, write_feed(tmp_path / "feed.jsonl", _products(2, weight_kg="heavy")))
+    before = stored_state(tenant)
+
+    response = client.post(
+        reverse("admin:knowledge_ingestionrun_changelist"), {"action": "apply_held", "_selected_action": [run.pk]},
+        follow=True,
+    )  # fmt: skip
+
+    run.refresh_from_db()
+    assert (run.state, run.reviewed_by, run.reviewed_at) == ("held", None, None)
+    page = response.content.decode()
+    assert f"Run {run.pk} could not be queued for a worker (the task queue is unavailable)" in page
+    assert f"Run {run.pk} will be applied" not in page
+    assert stored_state(tenant) == before
