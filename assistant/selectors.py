@@ -25,7 +25,7 @@ from catalog.selectors import (
 )
 from catalog.selectors import stock_totals as catalog_stock_totals
 from core.tenancy import Caller
-from knowledge.models import Chunk, DocumentKind, SourceKind
+from knowledge.models import Chunk, Document, DocumentKind, SourceKind
 from knowledge.selectors import SLUG_MAX, documents_visible
 
 TARGET_CHUNKS_MAX = 40  # passages a summary reads at most: a long manual is summarized from its first sections
@@ -67,6 +67,14 @@ def catalog_facts(*, caller: Caller, product_ids=(), codes=()) -> dict[str, SkuF
         )
         for pk, code, product_id in rows
     }
+
+
+CUSTOMER_KINDS = (DocumentKind.REVIEW, DocumentKind.QA)
+
+
+def customer_document_ids(ids) -> set[int]:
+    """Which of the document ids are customer content (reviews, customer Q&A)."""
+    return set(Document.objects.filter(pk__in=list(ids), kind__in=CUSTOMER_KINDS).values_list("pk", flat=True))
 
 
 def price_list_names(*, caller: Caller) -> str:

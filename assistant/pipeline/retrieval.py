@@ -56,6 +56,28 @@ def diversified(hits, k: int) -> list:
     return kept
 
 
+CUSTOMER_DOCS_IN_SCOPE = 3  # reviews and Q&A answers among one product's passages
+
+
+def within_product(hits, k: int) -> list:
+    """Keep the best k hits of one product's scope: its own text, documents and the policies uncapped (the caps
+    above keep products from crowding out each other; here there is one), its customer content (reviews, Q&A) at
+    most CUSTOMER_DOCS_IN_SCOPE, so a flood of reviews cannot crowd out its specifications and the policies."""
+    documents = [hit.chunk.source_id for hit in hits if hit.chunk.source_kind == SourceKind.DOCUMENT]
+    customer = selectors.customer_document_ids(documents) if documents else set()
+    kept, taken = [], 0
+    for hit in hits:
+        chunk = hit.chunk
+        if chunk.source_kind == SourceKind.DOCUMENT and chunk.source_id in customer:
+            taken += 1
+            if taken > CUSTOMER_DOCS_IN_SCOPE:
+                continue
+        kept.append(hit)
+        if len(kept) == k:
+            break
+    return kept
+
+
 def product_scope(guarded: Guarded) -> tuple[int, ...] | None:
     """The products a question may draw on: its product's alone in product scope (none when that product is no
     longer visible, leaving the policies), every visible one otherwise (None)."""
@@ -92,7 +114,7 @@ class HybridRetriever:
             with_policies=scope is not None,
         )
         result = search(request)
-        hits = diversified(result.hits, self.k)
+        hits = within_product(result.hits, self.k) if scope else diversified(result.hits, self.k)
         passages = tuple(Passage(hit.chunk, hit.score, dict(hit.legs)) for hit in hits)
         return Retrieved(
             passages=passages,

@@ -125,6 +125,32 @@ def test_search__a_product_keeps_the_results_and_summary_to_its_content_and_the_
     assert _products_cited(body) <= {sonora.pk, None}
 
 
+def test_chat__within_a_product_its_documents_are_not_capped_but_its_reviews_are(catalog):
+    sonora = catalog.products["sonora-anc"]
+    guides = [
+        factories.document(catalog.tenant, slug=f"sonora-charging-{n}", kind="guide", product=sonora,
+                           title=f"Charging guide part {n}", body=f"Charging the Sonora battery, step {n}: use the "
+                           "cable in the box; the battery charge indicator glows while charging.")
+        for n in range(4)
+    ]  # fmt: skip
+    reviews = [
+        factories.document(catalog.tenant, slug=f"sonora-battery-review-{n}", kind="review", product=sonora,
+                           title=f"Battery review {n}", body=f"Battery charging is quick, the charge indicator "
+                           f"helps, review number {n}.")
+        for n in range(6)
+    ]  # fmt: skip
+    index_all(documents=guides + reviews)
+
+    body = _chat(catalog.retail, question="How does charging the battery work?", product="sonora-anc")
+
+    record = AnswerRecord.objects.get(pk=body["answer_id"])
+    documents = Chunk.objects.filter(pk__in=[row["chunk_id"] for row in record.retrieved], source_kind="doc")
+    slugs = set(documents.values_list("source_key", flat=True))
+    assert len(slugs & {g.slug for g in guides}) >= 3  # more than two documents of one product: its own scope
+    customer = slugs & ({r.slug for r in reviews} | {"sonora-review", "sonora-folds"})
+    assert 1 <= len(customer) <= 3  # customer content (reviews, Q&A) stays a minority
+
+
 def test_chat__the_stream_names_the_product_and_scope_in_its_final_event(catalog):
     response = _post(
         catalog.retail, CHAT, {"question": "Do the headphones fold?", "product": "sonora-anc"},
