@@ -25,7 +25,7 @@ from catalog.selectors import (
 )
 from catalog.selectors import stock_totals as catalog_stock_totals
 from core.tenancy import Caller
-from knowledge.models import Chunk, DocumentKind, SourceKind
+from knowledge.models import Chunk, Document, DocumentKind, SourceKind
 from knowledge.selectors import SLUG_MAX, documents_visible
 
 TARGET_CHUNKS_MAX = 40  # passages a summary reads at most: a long manual is summarized from its first sections
@@ -86,6 +86,18 @@ def document_chunks(*, caller: Caller, slug: str) -> list[Chunk] | None:
         return None
     chunks = _live_leaves().filter(tenant_id=caller.tenant_id, source_kind=SourceKind.DOCUMENT, source_id=document.pk)
     return list(chunks.order_by("ordinal")[:TARGET_CHUNKS_MAX])
+
+
+def document_kinds(*, chunks: list[Chunk]) -> dict[int, tuple[str, int | None]]:
+    """Return {chunk id: (document kind, rating)} for the document passages among `chunks` (one query)."""
+    ids = {c.source_id for c in chunks if c.source_kind == SourceKind.DOCUMENT}
+    if not ids:
+        return {}
+    kinds = {
+        pk: (kind, rating)
+        for pk, kind, rating in Document.objects.filter(pk__in=ids).values_list("pk", "kind", "rating")
+    }
+    return {c.pk: kinds[c.source_id] for c in chunks if c.source_kind == SourceKind.DOCUMENT and c.source_id in kinds}
 
 
 def product_review_chunks(*, caller: Caller, handle: str) -> list[Chunk] | None:
