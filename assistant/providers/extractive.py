@@ -3,6 +3,9 @@
 Deterministic and offline: no model runs here, only term overlap between the question and the numbered
 passages of the request. When the passages do not cover the question (a name or number it asks about
 appears in none of them, or most of its words are missing), the draft is empty and the pipeline abstains.
+A chat draft leads with the direct answer when the passages state it, and its support neither contradicts a
+better source nor merely repeats the product's name (assistant.providers.answer_shape); a customer's words are
+quoted as theirs (assistant.customer_voice).
 """
 
 import json
@@ -102,7 +105,7 @@ def _is_common(word: str) -> bool:
 
 class ExtractiveProvider:
     name = "extractive"
-    model = "extractive-v1"
+    model = "extractive-v2"
 
     def complete(self, request: ProviderRequest) -> Completion:
         text = self._draft(request)
