@@ -241,13 +241,14 @@ def _attribute_lead(units: list[Unit], about: frozenset) -> Unit | None:
 def lead(question: str, units: list[Unit], support: list[Unit], about: frozenset) -> tuple[Unit, bool | None] | None:
     """Return the sentence that answers directly and, for a yes/no question, whether it says yes or no.
 
-    `support` is the scored support, best first; the lead is about the product the best of it is about, and
-    comes from the shop's own text only."""
+    `support` is the scored support, best first; the lead comes from the shop's own text only, about the
+    product the best support is about (or the only product among the passages)."""
     if not support:
         return None
-    subject = support[0].passage.product_id
+    products = {u.passage.product_id for u in units} - {None}
+    subject = support[0].passage.product_id or (next(iter(products)) if len(products) == 1 else None)
     own = [
-        u for u in units if not customer_voice.is_customer(u.passage.source) and subject in (None, u.passage.product_id)
+        u for u in units if not customer_voice.is_customer(u.passage.source) and u.passage.product_id in (None, subject)
     ]
     prop = property_terms(question, units)
     if prop:

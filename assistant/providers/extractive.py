@@ -286,8 +286,9 @@ def _render(unit: _Unit, locale: str, answer: bool | None = None) -> str:
     attribute = attribute and not passage.citation_id.startswith("policy:")  # a clause names its section
     if attribute and not customer and not (unit.terms & unit.title_terms and len(unit.terms) > 4):
         text = f"{passage.title} – {text}"
-    if answer is not None:
-        text = f"{shape.yes_no(answer, locale)} – {_lower_first(text)}"
+    word = shape.yes_no(answer, locale) if answer is not None else ""
+    if word and not re.match(rf"{word}\b", text, re.IGNORECASE):  # "No, it does not ..." says so already
+        text = f"{word} – {_lower_first(text)}"
     if customer:
         text = customer_voice.attribute(text, passage.source, passage.rating, locale)
     text = _end(text)
