@@ -6,6 +6,7 @@ import pytest
 from assistant.pipeline.sentences import split_sentences
 from governance.models import AnswerRecord
 from knowledge.models import Chunk
+from tests.assistant.sse import sse_events
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +139,19 @@ def test_chat__a_stored_customer_question_is_never_an_answer_sentence(backpack):
     assert chunks.exists() and not any("Which colour" in f"{c.title} {c.text}" for c in chunks)
     assert "Which colour" not in body["answer"]
     assert "A customer answered: The rain cover sits in the lid pocket and is bright orange" in body["answer"]
+
+
+@pytest.mark.parametrize(
+    "question", ["Is the backpack waterproof?", "Are the shoulder straps comfortable on long hikes?"]
+)
+def test_chat__a_stream_sends_the_same_shaped_answer(backpack, question):
+    whole = _chat(backpack, question)
+
+    response = backpack.retail.post(
+        CHAT, {"question": question, "product": "summit-trail"}, format="json", HTTP_ACCEPT="text/event-stream"
+    )
+
+    events = sse_events(response)
+    streamed = " ".join(data["text"].strip() for name, data in events if name == "token")
+    assert streamed == whole["answer"]
+    assert events[-1][1]["verdict"] == whole["verdict"] == "verified"
