@@ -144,7 +144,7 @@ def _answer_example(**fields) -> dict:
         "unconfirmed": [],
         "results": None,
         "provider": "extractive",
-        "model": "extractive-v1",
+        "model": "extractive-v2",
         "template_version": "chat@1",
         "cache_hit": False,
         "latency_ms": {"retrieve": 41.2, "synthesize": 3.1, "verify": 6.4, "total": 58.0},

@@ -96,6 +96,18 @@ def document_chunks(*, caller: Caller, slug: str) -> list[Chunk] | None:
     return list(chunks.order_by("ordinal")[:TARGET_CHUNKS_MAX])
 
 
+def document_kinds(*, chunks: list[Chunk]) -> dict[int, tuple[str, int | None]]:
+    """Return {chunk id: (document kind, rating)} for the document passages among `chunks` (one query)."""
+    ids = {c.source_id for c in chunks if c.source_kind == SourceKind.DOCUMENT}
+    if not ids:
+        return {}
+    kinds = {
+        pk: (kind, rating)
+        for pk, kind, rating in Document.objects.filter(pk__in=ids).values_list("pk", "kind", "rating")
+    }
+    return {c.pk: kinds[c.source_id] for c in chunks if c.source_kind == SourceKind.DOCUMENT and c.source_id in kinds}
+
+
 def product_review_chunks(*, caller: Caller, handle: str) -> list[Chunk] | None:
     """Return the live passages of the reviews of the caller's product `handle`; None if it cannot see one."""
     product = products_visible(caller=caller).filter(handle=handle).first() if is_key(handle, SLUG_RE, 120) else None

@@ -4,9 +4,10 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from assistant import customer_voice
 from assistant.pipeline.types import Ask, Guarded, Prompt, Retrieved
 from assistant.providers.base import PromptPassage, ProviderRequest
-from assistant.selectors import SkuFact, catalog_facts, price_list_names
+from assistant.selectors import SkuFact, catalog_facts, document_kinds, price_list_names
 from assistant.services.templates import prompt_template_current
 from catalog.selectors import customer_group_name
 from core.injection import passage_screen
@@ -29,6 +30,12 @@ def fact_line(fact: SkuFact, locale: str) -> str:
         return f"SKU {fact.code}: Preis {prices or 'nicht gelistet'}; {stock}."
     stock = "in stock" if fact.in_stock else "out of stock"
     return f"SKU {fact.code}: price {prices or 'not listed'}; {stock}."
+
+
+def passage_origin(passage: PromptPassage) -> str:
+    """Say where a listed passage comes from: its citation ID, and for a customer's text who wrote it."""
+    said = customer_voice.label(passage.source, passage.rating)
+    return f"{passage.citation_id}; {said}" if said else passage.citation_id
 
 
 def product_line(guarded: Guarded) -> str:
@@ -64,13 +71,17 @@ class PromptAssembler:
         by_product: dict[int, list[SkuFact]] = {}
         for fact in sorted(facts.values(), key=lambda f: f.code):
             by_product.setdefault(fact.product_id, []).append(fact)
+        kinds = document_kinds(chunks=chunks)
         passages, priced = [], set()
         for number, chunk in enumerate(chunks, 1):
             text = self._text(chunk, facts, by_product if chunk.product_id not in priced else {}, guarded)
             if chunk.source_kind == SourceKind.PRODUCT:
                 priced.add(chunk.product_id)  # prices once per product, on its best-ranked passage
-            passages.append(PromptPassage(number, chunk.citation_id, chunk.title, text))
-        listing = "\n\n".join(f"[{p.number}] {p.title} ({p.citation_id})\n{p.text}" for p in passages)
+            source, rating = kinds.get(chunk.pk, (chunk.source_kind, None))
+            passages.append(
+                PromptPassage(number, chunk.citation_id, chunk.title, text, source, rating, chunk.product_id)
+            )
+        listing = "\n\n".join(f"[{p.number}] {p.title} ({passage_origin(p)})\n{p.text}" for p in passages)
         history = "\n".join(f"{t.role}: {t.content}" for t in guarded.ask.history) or "(none)"
         values = dict(
             question=guarded.question,

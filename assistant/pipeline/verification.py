@@ -3,13 +3,16 @@
 A sentence reaches the client only when it cites a retrieved, still-live passage, every SKU code in it is
 one the caller may see, every price is the caller's price (else corrected or removed), every stock claim
 matches StockLevel (else corrected or removed), every other figure appears in a cited passage, and a
-policy statement is worded from the policy it cites. The same `SentenceChecker` runs on whole drafts and,
-sentence by sentence, on streams, so streaming never bypasses a check.
+policy statement is worded from the policy it cites. A sentence resting on customers' reviews or answers
+alone is served attributed and never states a price or policy (assistant.pipeline.attribution). The same
+`SentenceChecker` runs on whole drafts and, sentence by sentence, on streams, so streaming never bypasses a
+check.
 """
 
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 
+from assistant.pipeline import attribution
 from assistant.pipeline import claims as find
 from assistant.pipeline.prompting import money
 from assistant.pipeline.sentences import SentenceSplitter
@@ -30,6 +33,7 @@ REASONS = {
     "policy": "a policy statement that the cited policy does not make",
     "outdated": "a statement citing a passage that has since changed",
     "misattributed": "a product statement citing a passage about something else",
+    attribution.REASON: attribution.EXPLANATION,
 }
 ABSTAIN = {
     "en": "I can't confirm an answer to that from our catalog and policies.",
@@ -57,7 +61,7 @@ class SentenceChecker:
         self.facts: dict[str, SkuFact] = dict(prompt.facts)
         ids = [chunk.pk for chunk in prompt.chunks.values()]
         self.live = set(Chunk.objects.filter(pk__in=ids, retired_at__isnull=True).values_list("pk", flat=True))
-        self.texts = {n: f"{p.title}\n{p.text}" for p in prompt.request.passages for n in [p.number]}
+        self.texts = {p.number: attribution.evidence(p) for p in prompt.request.passages}
         self.claims: list[Claim] = []
         self.display: dict[int, int] = {}  # passage number -> number the client sees
 
@@ -71,6 +75,7 @@ class SentenceChecker:
             check.fail("outdated")
         else:
             self._check_content(check, numbers)
+            attribution.check(check, self.prompt.request.passages, numbers, self.locale)
         if check.reasons:
             claim = Claim(text=sentence, drafted=sentence, status="removed", reasons=tuple(check.reasons))
         else:

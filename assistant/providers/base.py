@@ -20,6 +20,9 @@ class PromptPassage:
     citation_id: str  # kind:key@version#anchor of the chunk version
     title: str
     text: str
+    source: str = ""  # product | sku | policy, or a document's kind (manual, warranty, guide, review, qa)
+    rating: int | None = None  # a review's stars (1 to 5), when it has them
+    product_id: int | None = None  # the product the passage is about, if any
 
 
 @dataclass(frozen=True)

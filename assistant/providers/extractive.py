@@ -3,6 +3,9 @@
 Deterministic and offline: no model runs here, only term overlap between the question and the numbered
 passages of the request. When the passages do not cover the question (a name or number it asks about
 appears in none of them, or most of its words are missing), the draft is empty and the pipeline abstains.
+A chat draft leads with the direct answer when the passages state it, and its support neither contradicts a
+better source nor merely repeats the product's name (assistant.providers.answer_shape); a customer's words are
+quoted as theirs (assistant.customer_voice).
 """
 
 import json
@@ -12,10 +15,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from assistant import customer_voice
+from assistant.providers import answer_shape as shape
 from assistant.providers.base import Completion, PromptPassage, ProviderRequest
 from assistant.text import STOPWORDS, content_terms, normalize_space, passage_units, stem, words
 
-SENTENCES = {"chat": 4, "search": 3, "summarize": 4}  # how many supporting sentences a draft holds at most
+SENTENCES = {"chat": 3, "search": 3, "summarize": 4}  # how many sentences a draft holds at most
+CANDIDATES = 3  # support scored per sentence served, so that some may go for contradicting better sources
 PER_PASSAGE = 2  # sentences taken from one passage at most, so a draft is not one manual section
 RELATIVE_FLOOR = 0.45  # a sentence scoring below this share of the best one is noise, not support
 OFF_TOPIC = 0.3  # score factor for a sentence sharing none of the names the question asks about
@@ -25,6 +31,7 @@ LABEL_LINE_RE = re.compile(r"^(Brand|Category|Marke|Kategorie): ")
 LABEL_TERMS = frozenset(stem(w) for w in ("brand", "category", "marke", "kategorie", "hersteller", "manufacturer"))
 COVERAGE_MIN = 0.5  # share of the question's content terms the passages must hold, else no draft
 SKU_LINE_RE = re.compile(r"^SKU \S+$")
+LOWERABLE = frozenset("the it its they this these those you your we our a an der die das es sie".split())
 GENERIC = frozenset(stem(w) for w in "policy product products item items question info information detail".split())
 # Question words that name a fact the passages state under another word.
 SYNONYMS = {
@@ -98,7 +105,7 @@ def _is_common(word: str) -> bool:
 
 class ExtractiveProvider:
     name = "extractive"
-    model = "extractive-v1"
+    model = "extractive-v2"
 
     def complete(self, request: ProviderRequest) -> Completion:
         text = self._draft(request)
@@ -125,10 +132,24 @@ class ExtractiveProvider:
         units = self._units(request.passages)
         if request.capability == "summarize":
             chosen = self._central(units, SENTENCES["summarize"])
-        else:
-            limit = SENTENCES.get(request.capability, 4)
-            chosen = self._supporting(request.question, request.locale, units, limit)
-        return " ".join(_render(unit) for unit in chosen)
+            return " ".join(_render(unit, request.locale) for unit in chosen)
+        limit = SENTENCES.get(request.capability, 4)
+        return self._answer(
+            request, units, self._supporting(request.question, request.locale, units, limit * CANDIDATES), limit
+        )
+
+    def _answer(self, request: ProviderRequest, units: list[_Unit], support: list[_Unit], limit: int) -> str:
+        """Lead a chat answer with the sentence that answers directly, then the best support that does not
+        contradict a sentence with more authority."""
+        about = shape.topic({t for t in _question_terms(request.question) if t not in GENERIC}, units)
+        first = shape.lead(request.question, units, support, about) if request.capability == "chat" else None
+        lead, answer = first or (None, None)
+        rest = shape.consistent(support, about, shape.property_terms(request.question, units), lead)
+        if lead is not None:
+            rest = [u for u in rest if normalize_space(u.text.lower()) != normalize_space(lead.text.lower())]
+        parts = [_render(lead, request.locale, answer)] if lead is not None else []
+        parts += [_render(unit, request.locale) for unit in rest[: limit - len(parts)]]
+        return " ".join(parts)
 
     def _units(self, passages) -> list[_Unit]:
         units = []
@@ -148,16 +169,18 @@ class ExtractiveProvider:
         terms = _question_terms(question)
         if not units or not terms or not _covers(question, locale, terms, units):
             return []
+        terms += [t for t in shape.attribute_names(terms) if t not in terms]  # "schwer": the "Weight" line
         df = Counter(t for u in units for t in u.terms | u.title_terms)
         idf = {t: math.log(1 + len(units) / (1 + df[t])) for t in terms}
         wanted = {t for t in terms if t not in GENERIC}
         names = {stem(e) for e in _entities(question, locale)} & wanted
         labels_asked = bool(wanted & LABEL_TERMS)
+        about = shape.topic(wanted, units)
         scored = []
         for unit in units:
             own = wanted & unit.terms
-            if not own or (not labels_asked and LABEL_LINE_RE.match(unit.text)):
-                continue  # a sentence must itself say something asked about; "Brand: X" only when asked
+            if not own or (not labels_asked and LABEL_LINE_RE.match(unit.text)) or not shape.on_topic(unit, about):
+                continue  # a sentence must itself say something asked about, beyond the product's name
             weight = {t: idf[t] * (NAME_WEIGHT if t in names else 1.0) for t in wanted}
             score = sum(weight[t] for t in own) + TITLE_WEIGHT * sum(
                 weight[t] for t in (wanted & unit.title_terms) - own
@@ -254,12 +277,25 @@ def _end(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else f"{text}."
 
 
-def _render(unit: _Unit) -> str:
-    """One cited sentence: attribute lines say which product they describe; the citation precedes the stop."""
-    text = unit.text
+def _render(unit: _Unit, locale: str, answer: bool | None = None) -> str:
+    """One cited sentence: attribute lines say which product they describe, a customer's words say who says
+    them, a yes/no answer comes first; the citation precedes the stop."""
+    text, passage = unit.text, unit.passage
+    customer = customer_voice.is_customer(passage.source)
     attribute = re.match(r"^[^:]{2,40}: \S", text) and not text.startswith("SKU ")
-    attribute = attribute and not unit.passage.citation_id.startswith("policy:")  # a clause names its section
-    if attribute and not (unit.terms & unit.title_terms and len(unit.terms) > 4):
-        text = f"{unit.passage.title} – {text}"
+    attribute = attribute and not passage.citation_id.startswith("policy:")  # a clause names its section
+    if attribute and not customer and not (unit.terms & unit.title_terms and len(unit.terms) > 4):
+        text = f"{passage.title} – {text}"
+    word = shape.yes_no(answer, locale) if answer is not None else ""
+    if word and not re.match(rf"{word}\b", text, re.IGNORECASE):  # "No, it does not ..." says so already
+        text = f"{word} – {_lower_first(text)}"
+    if customer:
+        text = customer_voice.attribute(text, passage.source, passage.rating, locale)
     text = _end(text)
-    return f"{text[:-1]} [{unit.passage.number}]{text[-1]}"
+    return f"{text[:-1]} [{passage.number}]{text[-1]}"
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a sentence's first word when it is a function word ("The", "It"), never a name."""
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if first.lower() in LOWERABLE else text

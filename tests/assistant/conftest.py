@@ -85,6 +85,56 @@ def shop(active_space):
     )
 
 
+@pytest.fixture
+def backpack(shop):
+    """The shop plus a backpack whose specs, marketing line, reviews and customer answer disagree in places."""
+    outdoor = factories.CategoryFactory(tenant=shop.tenant, slug="outdoor", name="Outdoor")
+    pack = factories.product(
+        shop.tenant, outdoor, handle="summit-trail", title="Summit Trail Backpack", brand="Summit",
+        description="The Summit Trail Backpack is the ultimate companion for every adventure, loved by hikers "
+        "everywhere.\n\nThe padded hip belt comes off for day hikes.",
+        attributes={"weight_kg": 2, "capacity_l": 40, "waterproof": True, "hydration_sleeve": False},
+    )  # fmt: skip
+    sku = factories.sku(pack, code="SUM-TRL-40")
+    retail = shop.tenant.price_lists.get(code="retail")
+    catalog_services.price_set(price_list=retail, sku=sku, amount=Decimal("129.00"))
+    catalog_services.stock_set(sku=sku, warehouse=shop.warehouse, quantity=5)
+    documents = [
+        factories.document(
+            shop.tenant,
+            slug="summit-heavy",
+            kind="review",
+            product=pack,
+            rating=4,
+            title="Heavier than I thought",
+            body="It weighs 3 kg once packed with the rain cover. The shoulder straps stay comfortable on long hikes.",
+        ),
+        factories.document(
+            shop.tenant,
+            slug="summit-bargain",
+            kind="review",
+            product=pack,
+            rating=5,
+            title="Bargain",
+            body="I paid only 89 euros for this backpack in the summer sale. Returns were free within 60 days.",
+        ),
+        factories.document(
+            shop.tenant,
+            slug="summit-rain-cover",
+            kind="qa",
+            product=pack,
+            author="Mia",
+            title="Answer by Mia",
+            question="Which colour is the rain cover it comes with?",
+            body="The rain cover sits in the lid pocket and is bright orange.",
+        ),
+    ]
+    index_all(products=[pack], skus=[sku], documents=documents)
+    shop.products["summit-trail"] = pack
+    shop.skus["SUM-TRL-40"] = sku
+    return shop
+
+
 # The demo catalog (reduced) for golden questions -------------------------------------------------------------
 
 DEMO_SCALE = 0.02  # 34 products and 66 SKUs, with every policy, manual, warranty and guide of the full demo

@@ -27,7 +27,7 @@ def test_chat_api__answers_with_citations_and_records_the_answer(shop):
     assert [c["citation_id"] for c in body["citations"]] == ["policy:returns-eu@1#c1"]
     record = AnswerRecord.objects.get(pk=body["answer_id"])
     assert record.tenant == shop.tenant and record.capability == "chat"
-    assert record.provider == "extractive" and record.model == "extractive-v1"
+    assert record.provider == "extractive" and record.model == "extractive-v2"
     assert record.template_version.number == 1 and "Question: How long" in record.prompt
     assert record.retrieved and {"chunk_id", "citation_id", "score"} <= set(record.retrieved[0])
     assert record.embedding_space and record.reranker_version

@@ -32,8 +32,8 @@ GOLDEN = [
     ("acme", "Does the Orbi Edge 480 Plus smartphone support 5G?", ["product:orbi-edge-480-plus-phn0001@"], ["5G"]),
     ("acme", "What is the water tank capacity of the Brühwerk Barista 610 Max?",
      ["product:bruhwerk-barista-610-max-cof0001@", "doc:manual-bruhwerk-barista-610-max-cof0001@"], ["1.2"]),
-    ("acme", "What CPU does the Lumora Zenith 320 Pro laptop have?", ["product:lumora-zenith-320-pro-lap0001@"],
-     ["Snapdragon X Plus"]),
+    ("acme", "What CPU does the Lumora Zenith 320 Pro laptop have?",
+     ["product:lumora-zenith-320-pro-lap0001@", "sku:ACME-LAP0001-"], ["Cpu: Qualcomm Snapdragon X Plus"]),
     ("acme", "What is the output power of the Brennan Audio Rover 560 speaker?",
      ["product:brennan-audio-rover-560-max-spk0001@"], ["10"]),
     ("acme", "What is the suction power of the Nordhaus Aero 610 Lite vacuum?",
@@ -92,7 +92,8 @@ GOLDEN = [
      ["In-Ear-Kopfhörer"]),
     ("trade", "Welches Drehmoment hat der Boltwerk Pro DX 200 Max?",
      ["doc:manual-de-boltwerk-pro-dx-200-max-drl0001@", "product:boltwerk-pro-dx-200-max-drl0001@1#de"], ["80 Nm"]),
-    ("acme", "Wie schwer ist das Orbi Slate 120 Pro Tablet?", ["product:orbi-slate-120-pro-tab0001@"], []),
+    ("acme", "Wie schwer ist das Orbi Slate 120 Pro Tablet?",
+     ["product:orbi-slate-120-pro-tab0001@", "sku:ACME-TAB0001-"], ["Weight: 559 g"]),
 ]  # fmt: skip
 
 UNANSWERABLE = [

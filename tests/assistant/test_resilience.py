@@ -70,7 +70,7 @@ def test_resilience__breaker_opens_answers_fall_back_and_it_closes_after_recover
 
     for body, record in [*failing, while_open]:
         assert body["verdict"] == "verified" and body["answer"].startswith("You can return items within 30 days")
-        assert body["provider"] == record.provider == "extractive" and record.model == "extractive-v1"
+        assert body["provider"] == record.provider == "extractive" and record.model == "extractive-v2"
         assert record.route_reason.startswith(f"fallback from {name}: ")
         assert not body["cache_hit"]  # a fallback's draft is never cached
     assert "500" in failing[0][1].route_reason and "timed out" in failing[1][1].route_reason

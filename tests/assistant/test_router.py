@@ -313,4 +313,4 @@ def test_router__extractive_route_streams_without_breaker_or_bulkhead(tenant):
     stream = router.stream(decision, drill_request(), tenant_id=tenant)
 
     assert "".join(stream) == EXTRACTIVE_DRAFT
-    assert (stream.provider, stream.model) == ("extractive", "extractive-v1")
+    assert (stream.provider, stream.model) == ("extractive", "extractive-v2")
