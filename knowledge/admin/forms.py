@@ -47,7 +47,7 @@ class DocumentForm(TenantScopedForm):
         self.upload_name = ""
         if "title" in self.fields:
             self.fields["title"].required = False  # a Q&A's title is derived; other kinds check it in clean()
-            self.fields["title"].help_text = "Q&A: leave empty for “Answer by <author>”."
+            self.fields["title"].help_text = "Q&A: always “Answer by <author>” (the question is never indexed)."
 
     def clean_rating(self):
         rating = self.cleaned_data.get("rating")

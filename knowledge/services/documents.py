@@ -10,7 +10,7 @@ from pypdf.errors import PdfReadError
 
 from catalog.models import TITLE_MAX, Tenant
 from core.indexable import index_mark_changed, index_schedule
-from knowledge.models import Document, DocumentFormat, DocumentVersion, SourceKind
+from knowledge.models import Document, DocumentFormat, DocumentKind, DocumentVersion, SourceKind
 from knowledge.services.indexing import chunks_retire
 
 DOCUMENT_FIELDS = ("slug", "kind", "format", "locale", "title", "question", "body", "product", "rating", "author")
@@ -103,6 +103,8 @@ def _set_fields(document: Document, fields: dict, upload: bytes | None, filename
         raise TypeError(f"cannot set {sorted(unknown)} on Document")
     for name, value in fields.items():
         setattr(document, name, value)
+    if document.kind == DocumentKind.QA:
+        document.title = qa_title(document.author)  # never the question: a title is indexed with the answer
     if upload is not None:
         document.body = document_text_from_upload(document.format, upload)
         from django.core.files.base import ContentFile

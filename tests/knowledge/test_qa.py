@@ -120,3 +120,18 @@ def test_qa_indexing__the_answer_is_the_passage_and_the_question_is_not_indexed(
     assert [c.text for c in chunks] == ["Yes: the minimum fill line is at 0.5 l."]
     assert all("half a litre" not in c.text + c.title for c in chunks)
     assert chunks[0].citation_id == "doc:kettle-half-litre@1#p1"
+
+
+@db
+def test_qa_service__a_qa_title_is_always_who_answered_never_the_question():
+    tenant = factories.TenantFactory()
+    product = factories.product(tenant=tenant)
+
+    document = factories.document(
+        tenant, slug="fold-qa", kind="qa", product=product, title="Do the headphones fold?",
+        question="Do the headphones fold?", body="Yes, flat into the case.", author="Sam",
+    )  # fmt: skip
+    anonymous = factories.document(tenant, slug="anon-qa", kind="qa", product=product, body="No.", title="Fold?")
+
+    assert (document.title, anonymous.title) == ("Answer by Sam", "Customer answer")
+    assert document.versions.get().title == "Answer by Sam"  # the version indexed holds no question either
