@@ -19,7 +19,7 @@ from assistant.pipeline import answer_cache
 from assistant.pipeline.capabilities import Capability, capability
 from assistant.pipeline.context import ContextResolver
 from assistant.pipeline.guardrails import InputGuardrail
-from assistant.pipeline.presenters import citation_payload, final_payload
+from assistant.pipeline.presenters import abstain_code, citation_payload, final_payload
 from assistant.pipeline.recording import AnswerRecorder
 from assistant.pipeline.retrieval import IdentityReranker
 from assistant.pipeline.roles import Guardrail, Recorder, Reranker, Router, Synthesizer, verify_all
@@ -120,6 +120,8 @@ class AssistantPipeline:
         return run
 
     def _finish(self, run: _Run, draft: Draft | None, verified: Verified) -> AnswerRecord:
+        route_reason = draft.route_reason if draft else ""
+        verified = replace(verified, abstain=abstain_code(verified, run.retrieved, run.guarded.scope, route_reason))
         if (
             draft is not None
             and not draft.cache_hit

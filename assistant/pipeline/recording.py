@@ -73,6 +73,7 @@ class AnswerRecorder:
             answer=kept(verified.answer),
             output=verified.output,
             verdict=verified.verdict,
+            abstain_reason=verified.abstain or "",
             unconfirmed=[kept(u) for u in verified.unconfirmed],
             latency_ms={k: round(v, 2) for k, v in latency_ms.items()},
             prompt_tokens=draft.prompt_tokens,
