@@ -39,6 +39,7 @@ class AnswerRecorder:
         request = prompt.request if prompt else None
         retrieved_rows = [
             {"chunk_id": p.chunk.pk, "citation_id": p.chunk.citation_id, "score": round(p.score, 6)}
+            | ({"relevance": p.relevance} if p.relevance is not None else {})
             for p in (retrieved.passages if retrieved else ())
         ]
         versions = retrieved.versions if retrieved else {}
@@ -62,7 +63,7 @@ class AnswerRecorder:
             prompt=kept(f"{request.system}\n\n{request.prompt}") if request else "",
             template_version=prompt.template_version if prompt else None,
             embedding_space=versions.get("embedding_space", ""),
-            reranker_version=versions.get("reranker", ""),
+            reranker_version=versions.get("reranker", "")[:120],
             provider=draft.provider,
             model=draft.model,
             route_reason=draft.route_reason[:200],

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from assistant.pipeline import claims as find
 from assistant.pipeline.prompting import money
 from assistant.pipeline.sentences import SentenceSplitter
-from assistant.pipeline.types import Citation, Claim, Guarded, Prompt, Verified
+from assistant.pipeline.types import ANSWERING, Citation, Claim, Guarded, Prompt, Verified
 from assistant.selectors import SkuFact, catalog_facts
 from assistant.text import (
     CITATION_RE,
@@ -35,7 +35,7 @@ from knowledge.models import Chunk, SourceKind
 
 POLICY_SUPPORT_MIN = 0.6  # share of a policy sentence's terms its cited passages must contain
 SUPPORT_MIN = 0.5  # share of any sentence's words (numbers aside) its cited passages must contain
-ANSWERING = ("chat", "search")  # capabilities that answer a question (summaries and drafts answer none)
+PRICE_WORDS = frozenset(stem(w) for w in ("cost", "costs", "price", "priced", "kostet", "kosten", "preis"))
 REASONS = {
     "citation": "a statement without a citation to a retrieved passage",
     "sku": "a SKU code that is not in the catalog for you",
@@ -81,6 +81,7 @@ class SentenceChecker:
         ids = [chunk.pk for chunk in prompt.chunks.values()]
         self.live = set(Chunk.objects.filter(pk__in=ids, retired_at__isnull=True).values_list("pk", flat=True))
         self.texts = {n: f"{p.title}\n{p.text}" for p in prompt.request.passages for n in [p.number]}
+        self.everything = normalize_measures(" ".join(self.texts.values())).lower() if self.entities else ""
         self.claims: list[Claim] = []
         self.display: dict[int, int] = {}  # passage number -> number the client sees
 
@@ -133,7 +134,7 @@ class SentenceChecker:
             check.fail("figure")
         elif find.POLICY_RE.search(check.text) and not self._supported(check.text, cited, POLICY_SUPPORT_MIN):
             check.fail("policy")
-        elif not self._supported(check.text, cited, SUPPORT_MIN):
+        elif not self._supported(_without(check.text, spans), cited, SUPPORT_MIN, figures=False):
             check.fail("unsupported")
 
     def _check_answers(self, check: _Check, numbers: list[int]) -> None:
@@ -145,9 +146,11 @@ class SentenceChecker:
                 check.fail("irrelevant")
             return
         cited = normalize_measures(" ".join(self.texts[n] for n in numbers)).lower()
-        vocabulary = set(content_terms(cited))
         for entity in self.entities:
-            if not (stem(entity) in vocabulary or _mentions(cited, entity) or _mentions(self.about, entity)):
+            # A number or code must be in the passages the sentence cites; a name ("Bitcoin", "CPU") in some
+            # passage of the prompt at least, as a sentence about it may cite a passage that calls it otherwise.
+            where = cited if any(c.isdigit() for c in entity) else self.everything
+            if not (_mentions(where, entity) or _mentions(self.about, entity)):
                 check.fail("irrelevant")
                 return
 
@@ -213,9 +216,12 @@ class SentenceChecker:
             return "auf Lager" if total else "nicht auf Lager"
         return "in stock" if total else "out of stock"
 
-    def _supported(self, sentence: str, cited: str, share: float) -> bool:
-        """Say whether at least `share` of the sentence's words (measures normalized) are the cited passages'."""
+    def _supported(self, sentence: str, cited: str, share: float, figures: bool = True) -> bool:
+        """Say whether at least `share` of the sentence's words (measures normalized; without `figures`, its
+        numbers and price words, which their own checks confirm) are the cited passages'."""
         terms = content_terms(normalize_measures(CITATION_RE.sub("", sentence)))
+        if not figures:
+            terms = [t for t in terms if not t[:1].isdigit() and t not in PRICE_WORDS]
         if not terms:
             return True
         vocabulary = set(content_terms(normalize_measures(cited)))
@@ -275,8 +281,17 @@ def abstention(locale: str, unconfirmed: tuple[str, ...]) -> str:
     return message
 
 
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans (prices, stock phrases: checked against the catalog) blanked out."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
 def _mentions(text: str, entity: str) -> bool:
-    return bool(entity) and re.search(rf"(?<!\w){re.escape(entity)}(?!\w)", text) is not None
+    """Say whether the text has the entity as a word, or a word starting with it ("Sonora's"), never as part of
+    another number ("55" is not in "550" or "55.5")."""
+    return bool(entity) and re.search(rf"(?<!\w){re.escape(entity)}(?!\d|[.,]\d)", text) is not None
 
 
 def _about(guarded: Guarded) -> str:
