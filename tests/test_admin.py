@@ -14,7 +14,7 @@ from django.db.models import F
 from django.test import RequestFactory
 from django.urls import reverse
 
-from assistant.models import PromptTemplate, PromptTemplateVersion
+from assistant.models import PromptTemplate, PromptTemplateVersion, UnansweredQuestion
 from assistant.services.templates import prompt_template_current
 from catalog.contracts import FieldSpec, attribute_contract_publish
 from catalog.models import SKU, AttributeContract, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
@@ -47,6 +47,7 @@ READ_ONLY = {
     IngestionRun,
     ReceivedEvent,
     RelevanceModel,
+    UnansweredQuestion,
 }  # fmt: skip
 
 
@@ -201,6 +202,15 @@ def _samples(editor: User) -> dict:
         PromptTemplate: prompt.template,
         PromptTemplateVersion: prompt,
         AnswerRecord: answer,
+        UnansweredQuestion: UnansweredQuestion.objects.create(
+            tenant=tenant,
+            capability="chat",
+            locale="en",
+            question="Does it float?",
+            verdict="abstained",
+            product=product.handle,
+            abstain_reason="not_answered",
+        ),  # fmt: skip
         Tenant: tenant,
         Category: product.category,
         CustomerGroup: factories.CustomerGroupFactory(tenant=tenant),

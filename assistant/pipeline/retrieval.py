@@ -8,7 +8,8 @@ so no step ever holds a passage the caller may not read.
 from dataclasses import replace
 
 from assistant import selectors
-from assistant.pipeline.types import ANSWERING, Guarded, Passage, Retrieved, TargetNotFound
+from assistant.models import ANSWERING
+from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
 from assistant.text import content_terms
 from core.tenancy import Caller
 from knowledge.models import SourceKind

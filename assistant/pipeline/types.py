@@ -9,8 +9,6 @@ from assistant.selectors import SkuFact
 from knowledge.models import Chunk
 from knowledge.retrieval.request import SearchFilters
 
-ANSWERING = ("chat", "search")  # the capabilities that answer a question (summaries and drafts answer none)
-
 
 class GuardrailRejected(Exception):
     """The input cannot be processed; `errors` maps the field to the message (a 400 naming it)."""

@@ -14,10 +14,11 @@ import re
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
 
+from assistant.models import ANSWERING
 from assistant.pipeline import claims as find
 from assistant.pipeline.prompting import money
 from assistant.pipeline.sentences import SentenceSplitter
-from assistant.pipeline.types import ANSWERING, Citation, Claim, Guarded, Prompt, Verified
+from assistant.pipeline.types import Citation, Claim, Guarded, Prompt, Verified
 from assistant.selectors import SkuFact, catalog_facts
 from assistant.text import (
     CITATION_RE,

@@ -9,10 +9,12 @@ import re
 import uuid
 
 import pytest
+from django.urls import reverse
 
 from assistant.pipeline import claims as find
 from assistant.text import normalize_measures
 from catalog import services as catalog_services
+from catalog.models import Product
 from governance.models import AnswerRecord
 from tests import factories
 from tests.assistant.conftest import index_all
@@ -212,3 +214,36 @@ def test_answerable__an_llm_answer_its_cited_passage_states_is_served(garden, ll
 
     assert body["verdict"] == "verified", body
     assert body["answer"] == "The rain barrel is made of recycled plastic [1]."
+
+
+# Unanswered questions, for editors ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_unanswered_questions__editors_see_a_products_unanswered_questions_and_its_page_links_them(garden, client):
+    unanswered = [
+        _chat(garden, "Does the rain barrel come with a solar pump?", product="rain-barrel"),
+        _chat(garden, "Is it a 65-gallon barrel?", product="rain-barrel"),
+    ]
+    answered = _chat(garden, "What is the rain barrel made of?", product="rain-barrel")
+    catalog_wide = _chat(garden, "Do you sell garden gnomes?")  # abstains, about no product
+    barrel = Product.objects.get(handle="rain-barrel")
+    client.force_login(factories.staff_editor())
+
+    listing = client.get(reverse("admin:assistant_unansweredquestion_changelist"))
+    by_product = client.get(reverse("admin:assistant_unansweredquestion_changelist") + "?product=rain-barrel")
+    page = client.get(reverse("admin:catalog_product_change", args=[barrel.pk]))
+
+    assert listing.status_code == by_product.status_code == page.status_code == 200
+    shown = {str(row.pk) for row in listing.context["cl"].result_list}
+    assert shown == {body["answer_id"] for body in unanswered}
+    assert answered["verdict"] != "abstained" and catalog_wide["answer_id"] not in shown
+    html = listing.content.decode()
+    assert "rain-barrel (2)" in html  # the product filter counts them
+    assert reverse("admin:catalog_product_change", args=[barrel.pk]) in html
+    assert "Does the rain barrel come with a solar pump?" in html and "not answered" in html
+    assert len(by_product.context["cl"].result_list) == 2
+    assert 'id="unanswered-questions">2 unanswered questions</a>' in page.content.decode()
+    kettle = Product.objects.get(handle="camp-kettle")
+    kettle_page = client.get(reverse("admin:catalog_product_change", args=[kettle.pk])).content.decode()
+    assert ">0 unanswered questions</a>" in kettle_page
