@@ -19,6 +19,7 @@ from governance.models import AnswerRecord
 from tests import factories
 from tests.assistant.conftest import index_all
 from tests.assistant.fake_openai import FakeOpenAI, Reply, provider_config
+from tests.assistant.sse import sse_events
 
 CHAT = "/ai/v1/chat"
 QA_QUESTION = "Is the barrel safe for storing drinking water?"
@@ -203,6 +204,25 @@ def test_answerable__an_llm_answering_from_its_own_knowledge_gives_an_abstention
     record = _record(body)
     assert record.provider == llm.provider_name and "solar pump" in record.draft
     assert record.abstain_reason == "not_answered"
+
+
+@pytest.mark.django_db
+def test_answerable__a_streamed_llm_answer_from_its_own_knowledge_sends_no_token_of_it(garden, llm):
+    llm.reply("Yes, the barrel ships with a quiet solar pump that waters your lawn automatically [1].")
+
+    response = garden.post(
+        CHAT,
+        {"question": "Does the rain barrel come with a solar pump?", "product": "rain-barrel"},
+        format="json",
+        HTTP_ACCEPT="text/event-stream",
+    )
+
+    events = sse_events(response)
+    kind, final = events[-1]
+    tokens = "".join(data["text"] for k, data in events if k == "token")
+    assert kind == "final" and final["verdict"] == "abstained" and "solar" not in tokens
+    assert tokens == final["answer"] and final["abstain_reason"]["code"] == "not_answered"
+    assert _record(final).abstain_reason == "not_answered"
 
 
 @pytest.mark.django_db
