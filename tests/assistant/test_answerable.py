@@ -42,8 +42,8 @@ def garden(active_space):
         tenant, category, handle="camp-kettle", title="Trailmate Camp Kettle", brand="Trailmate",
         description="The camp kettle keeps water at 150°F for tea. Its USB-C port charges a phone at the campsite.",
     )  # fmt: skip
-    qa = factories.document(
-        tenant, kind="qa", slug="qa-rain-barrel-1", product=barrel, author="Garden team", title="Answer by Garden team",
+    qa = factories.document(  # titled with its question, as editors often do: the index keeps the answer only
+        tenant, kind="qa", slug="qa-rain-barrel-1", product=barrel, author="Garden team", title=QA_QUESTION,
         question=QA_QUESTION,
         body="No: the barrel is not food grade, so never store drinking water in it. It is made for the garden.",
     )  # fmt: skip
