@@ -5,6 +5,7 @@ Tenant, locale, entitlement and filters are applied inside `knowledge.retrieval.
 so no step ever holds a passage the caller may not read.
 """
 
+import logging
 from dataclasses import replace
 
 from assistant import selectors
@@ -17,6 +18,8 @@ from knowledge.relevance import MAX_CANDIDATES, active_scorer
 from knowledge.retrieval.request import MAX_PAGE_SIZE, QUERY_MAX, SearchRequest
 from knowledge.retrieval.search import search
 from knowledge.services.spaces import active_space, space_label
+
+logger = logging.getLogger(__name__)
 
 
 def _versions(reported: dict) -> dict:
@@ -171,7 +174,12 @@ class RelevanceReranker:
         if guarded.locale not in scorer.locales:
             return _relevance_version(retrieved, f"lexical: {guarded.locale} not trained")
         head = retrieved.passages[:MAX_CANDIDATES]
-        probabilities = scorer.score(guarded.question, [f"{p.chunk.title}\n{p.chunk.text}" for p in head])
+        # A broken model folder must not fail the answer; ONNX Runtime raises its own exception classes.
+        try:
+            probabilities = scorer.score(guarded.question, [f"{p.chunk.title}\n{p.chunk.text}" for p in head])
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("relevance model %s failed: %s; answering lexically", scorer.version, type(exc).__name__)
+            return _relevance_version(retrieved, "lexical: model failed")
         scored = [replace(p, relevance=round(r, 6)) for p, r in zip(head, probabilities, strict=True)]
         scored.sort(key=lambda passage: -passage.relevance)  # stable: ties keep retrieval's order
         retrieved = replace(

@@ -16,6 +16,9 @@ from assistant.text import normalize_measures
 from catalog import services as catalog_services
 from catalog.models import Product
 from governance.models import AnswerRecord
+from knowledge.models import RelevanceModel
+from knowledge.relevance.scoring import forget_active
+from knowledge.services.relevance import relevance_model_activate
 from tests import factories
 from tests.assistant.conftest import index_all
 from tests.assistant.fake_openai import FakeOpenAI, Reply, provider_config
@@ -163,6 +166,29 @@ def test_answerable__a_german_question_the_passages_support_is_answered_without_
     assert body["verdict"] in ("verified", "corrected", "partial"), body
     assert "208 Liter" in body["answer"]
     assert "lexical: no model" in _record(body).reranker_version
+
+
+# A relevance model in force ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def activate():
+    """Activate a relevance model for one test; afterwards this process reads the active model afresh."""
+    yield lambda model: relevance_model_activate(model=model)
+    forget_active()
+
+
+@pytest.mark.django_db
+def test_answerable__a_model_whose_files_fail_to_load_leaves_the_lexical_path(garden, activate, tmp_path, caplog):
+    for name in ("meta.json", "model-int8.onnx", "tokenizer.json"):
+        (tmp_path / name).write_text("not a model")
+    activate(RelevanceModel.objects.create(name="broken", version=1, path=str(tmp_path), threshold=0.5, locales=["en"]))
+
+    body = _chat(garden, "What is the rain barrel made of?", product="rain-barrel")
+
+    assert "recycled plastic" in body["answer"]
+    assert "relevance lexical: model failed" in _record(body).reranker_version
+    assert "relevance model broken@v1 failed" in caplog.text
 
 
 # A drafting LLM (the OpenAI protocol) -------------------------------------------------------------------------
