@@ -28,6 +28,9 @@ def model_folder(tmp_path_factory):
 
     from knowledge.embedding import default_model_path
 
+    import torch
+
+    torch.manual_seed(0)  # the fresh head's weights
     folder = tmp_path_factory.mktemp("relevance") / "plain-v1"
     folder.mkdir()
     model = AutoModelForSequenceClassification.from_pretrained(
