@@ -5,6 +5,7 @@ ACTIVE_TTL_S (activation clears this process's copy at once; other processes fol
 each version's session and tokenizer load once, on the first `score`.
 """
 
+import json
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.models import RelevanceModel
-from knowledge.relevance.files import ONNX_FILE, REQUIRED_FILES, resolve_path
+from knowledge.relevance.files import META_FILE, ONNX_FILE, REQUIRED_FILES, resolve_path
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +136,16 @@ def forget_active() -> None:
     """Read the active model again on the next call (after an activation or a rollback)."""
     global _active
     _active = (0.0, None)
+
+
+def folder_scorer(path: str | Path) -> RelevanceScorer:
+    """The scorer over a model folder named directly (its meta.json), registered or not."""
+    folder = resolve_path(path)
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder} is not a relevance model folder: missing {', '.join(missing)}")
+    meta = json.loads((folder / META_FILE).read_text())
+    return RelevanceScorer(
+        version=f"{meta['name']}@v{meta['version']}", threshold=float(meta["threshold"]),
+        locales=tuple(meta.get("locales") or ()), path=str(folder),
+    )  # fmt: skip
