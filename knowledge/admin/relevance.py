@@ -56,7 +56,7 @@ class RelevanceModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             self.message_user(request, "Select exactly one model to activate.", messages.ERROR)
             return
         model = relevance_model_activate(model=queryset.get())
-        self.message_user(request, f"{model.label} is now the active relevance model.", messages.SUCCESS)
+        self.message_user(request, f"The active relevance model is now {model.label}.", messages.SUCCESS)
 
     @admin.action(description="Roll back to the previous model")
     def rollback(self, request, queryset):
@@ -67,7 +67,7 @@ class RelevanceModelAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         model = relevance_model_rollback()
         if model is None:
             self.message_user(
-                request, f"{active.label} deactivated; no earlier model, none is active.", messages.WARNING
+                request, f"Deactivated {active.label}; no model was active before it, so none is now.", messages.WARNING
             )
         else:
             self.message_user(request, f"Rolled back from {active.label} to {model.label}.", messages.SUCCESS)

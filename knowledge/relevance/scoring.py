@@ -48,6 +48,10 @@ class RelevanceScorer:
             return []
         return _session(self.path).score(question, list(passages))
 
+    def warm_up(self) -> None:
+        """Load the session and tokenizer now, not on the first request."""
+        self.score("warm up", ["warm up"])
+
 
 class _OnnxRelevance:
     """One ONNX Runtime session (one intra-op thread) and the folder's fast tokenizer."""
@@ -62,9 +66,11 @@ class _OnnxRelevance:
         self._session = onnxruntime.InferenceSession(str(path / ONNX_FILE), options, providers=["CPUExecutionProvider"])
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._tokenizer = AutoTokenizer.from_pretrained(str(path), use_fast=True, local_files_only=True)
+        self._tokenizing = threading.Lock()  # a fast tokenizer refuses concurrent calls that set truncation
 
     def score(self, question: str, passages: list[str]) -> list[float]:
-        features = encode_pairs(self._tokenizer, [question] * len(passages), passages)
+        with self._tokenizing:
+            features = encode_pairs(self._tokenizer, [question] * len(passages), passages)
         logits = self._session.run(None, {name: features[name] for name in self._inputs})[0]
         return [float(p) for p in sigmoid(np.asarray(logits, dtype=np.float64).reshape(-1))]
 

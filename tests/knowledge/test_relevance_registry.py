@@ -24,11 +24,10 @@ PAIRS = [
 @pytest.fixture(scope="module")
 def model_folder(tmp_path_factory):
     """A folder as train_reranker writes it, from the shipped MiniLM with a fresh one-logit head (untrained)."""
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from knowledge.embedding import default_model_path
-
-    import torch
 
     torch.manual_seed(0)  # the fresh head's weights
     folder = tmp_path_factory.mktemp("relevance") / "plain-v1"
@@ -153,3 +152,25 @@ def test_relevance_model_command__list_activate_rollback(model_folder, capsys):
     assert RelevanceModel.objects.get(is_active=True).label == "plain@v2"
     with pytest.raises(CommandError, match="no relevance model 'plain@v9'"):
         call_command("relevance_model", "activate", "plain@v9")
+
+
+@pytest.mark.django_db
+def test_relevance_admin__activate_and_roll_back_actions(model_folder, admin_client):
+    folder, _ = model_folder
+    first, second = _register(folder), _register(folder)
+    url = "/admin/knowledge/relevancemodel/"
+
+    activated = admin_client.post(url, {"action": "activate", "index": 0, "_selected_action": [first.pk]}, follow=True)
+    admin_client.post(url, {"action": "activate", "index": 0, "_selected_action": [second.pk]})
+    rolled = admin_client.post(url, {"action": "rollback", "index": 0, "_selected_action": [second.pk]}, follow=True)
+    refused = admin_client.post(
+        url, {"action": "activate", "index": 0, "_selected_action": [first.pk, second.pk]}, follow=True
+    )
+    page = admin_client.get(f"{url}{first.pk}/change/")
+
+    assert "The active relevance model is now plain@v1." in activated.content.decode()
+    assert "Rolled back from plain@v2 to plain@v1." in rolled.content.decode()
+    assert "Select exactly one model to activate." in refused.content.decode()
+    assert RelevanceModel.objects.get(is_active=True) == first
+    assert page.status_code == 200 and "toyset.report.first_relevant" in page.content.decode()
+    assert admin_client.get(f"{url}add/").status_code == 403
