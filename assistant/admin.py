@@ -1,4 +1,5 @@
-"""Prompt templates (editors change the text; each save publishes a new immutable version answers refer to) and
+"""Prompt templates (editors change the text; each save publishes a new immutable version answers refer to),
+unanswered questions (what shoppers asked about a product that its information does not answer) and
 conversations (read-only, for review)."""
 
 from django import forms
@@ -8,7 +9,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
-from assistant.models import Conversation, ConversationTurn, PromptTemplate, PromptTemplateVersion
+from assistant.models import Conversation, ConversationTurn, PromptTemplate, PromptTemplateVersion, UnansweredQuestion
+from assistant.selectors import unanswered_question_products, unanswered_questions
 from assistant.services.templates import prompt_template_save, prompt_text_validate
 from core.admin import ReadOnlyAdminMixin, ServiceAdminMixin
 from governance.admin.review import TenantScopedAdminMixin
@@ -68,6 +70,54 @@ class PromptTemplateVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("template", "number", "created_at", "created_by")
     list_filter = ("template",)
     list_select_related = ("template", "created_by")
+
+
+class UnansweredProductFilter(admin.SimpleListFilter):
+    """The products asked about, each with how many of its questions went unanswered."""
+
+    title = "product"
+    parameter_name = "product"
+
+    def lookups(self, request, model_admin):
+        return [(handle, f"{handle} ({count})") for handle, count in unanswered_question_products()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(product=self.value()) if self.value() else queryset
+
+
+@admin.register(UnansweredQuestion)
+class UnansweredQuestionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Product questions the assistant abstained on, for editors to fill the gaps (read-only).
+
+    Shows the question as the answer record keeps it (personal data as vault tokens), never the draft or prompt.
+    """
+
+    list_display = ("created_at", "product_link", "short_question", "reason", "locale", "tenant")
+    list_filter = (UnansweredProductFilter, ("tenant", admin.RelatedOnlyFieldListFilter), "locale")
+    list_select_related = ("tenant",)
+    search_fields = ("question", "product")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "tenant", "product_link", "question", "reason", "locale", "capability")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return unanswered_questions().select_related("tenant")
+
+    @admin.display(description="product", ordering="product")
+    def product_link(self, obj):
+        if obj.product_pk is None:
+            return obj.product  # no product of the tenant has that handle any more
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:catalog_product_change", args=[obj.product_pk]), obj.product
+        )
+
+    @admin.display(description="question")
+    def short_question(self, obj):
+        return obj.question[:100]
+
+    @admin.display(description="reason", ordering="abstain_reason")
+    def reason(self, obj):
+        return obj.abstain_reason.replace("_", " ") or "-"
 
 
 # Conversations -----------------------------------------------------------------------------------------------

@@ -77,7 +77,11 @@ class ReasonSerializer(serializers.Serializer):
 
 
 SCOPES = ["product", "catalog", "document"]
-ABSTAIN_CODES = "product_unavailable, nothing_retrieved, weak_retrieval, provider_error, unsupported"
+ABSTAIN_CODES = (
+    "product_unavailable, nothing_retrieved, weak_retrieval, provider_error, unsupported (the passages do not "
+    "confirm what the draft said), not_answered (nothing in the product's or the catalog's information answers "
+    "the question)"
+)
 
 
 class AnswerSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from catalog.models import CustomerGroup, Product, Tenant
+from governance.models import AnswerRecord
 
 
 class Capability(models.TextChoices):
@@ -13,6 +14,9 @@ class Capability(models.TextChoices):
     SUMMARIZE = "summarize", "Summarize"
     CLASSIFY = "classify", "Classify"
     GENERATE = "generate", "Generate"
+
+
+ANSWERING = (Capability.CHAT.value, Capability.SEARCH.value)  # they answer a question; the others answer none
 
 
 class PromptTemplate(models.Model):
@@ -105,3 +109,16 @@ class ConversationTurn(models.Model):
 
     def __str__(self):
         return f"{self.conversation_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class UnansweredQuestion(AnswerRecord):
+    """An answer record seen as a product question the assistant could not answer (for content editors).
+
+    A read-only view of abstained chat and search records about a product (`selectors.unanswered_questions`):
+    what shoppers ask that the product's information does not say.
+    """
+
+    class Meta:
+        proxy = True
+        verbose_name = "unanswered question"
+        ordering = ["-created_at"]

@@ -8,9 +8,9 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
-from assistant.models import Conversation, ConversationTurn
+from assistant.models import ANSWERING, Conversation, ConversationTurn, UnansweredQuestion
 from catalog.models import Product
 from catalog.selectors import (
     CODE_MAX,
@@ -25,6 +25,7 @@ from catalog.selectors import (
 )
 from catalog.selectors import stock_totals as catalog_stock_totals
 from core.tenancy import Caller
+from governance.models import Verdict
 from knowledge.models import Chunk, Document, DocumentKind, SourceKind
 from knowledge.selectors import SLUG_MAX, documents_visible
 
@@ -184,3 +185,24 @@ def conversation_product_handle(*, conversation: Conversation, latest: Conversat
     if latest is not None:
         return latest.product
     return conversation.product.handle if conversation.product_id else ""
+
+
+def unanswered_questions() -> QuerySet[UnansweredQuestion]:
+    """Abstained chat and search answers about a product, newest first, each with `product_pk` (its product's
+    id, None once no product of the tenant has that handle)."""
+    product = Product.objects.filter(tenant_id=OuterRef("tenant_id"), handle=OuterRef("product")).values("pk")[:1]
+    return (
+        UnansweredQuestion.objects.filter(verdict=Verdict.ABSTAINED, capability__in=ANSWERING)
+        .exclude(product="")
+        .annotate(product_pk=Subquery(product))
+    )
+
+
+def unanswered_question_count(*, product: Product) -> int:
+    return unanswered_questions().filter(tenant_id=product.tenant_id, product=product.handle).count()
+
+
+def unanswered_question_products() -> list[tuple[str, int]]:
+    """(product handle, unanswered questions), most first."""
+    rows = unanswered_questions().values("product").annotate(n=Count("pk")).order_by("-n", "product")
+    return [(row["product"], row["n"]) for row in rows]

@@ -144,3 +144,75 @@ def passage_units(text: str) -> list[str]:
             if len(piece) >= 3:
                 units.append(piece)
     return units
+
+
+# Measures: "55-gallon" and "55 gallon", "150°F" and "150 degrees Fahrenheit", "MX-500" and "MX500" ---------------
+
+UNITS = {
+    "fahrenheit": ("°f", "° f", "ºf", "degrees fahrenheit", "degree fahrenheit", "deg f", "f", "fahrenheit"),
+    "celsius": ("°c", "° c", "ºc", "degrees celsius", "degree celsius", "deg c", "c", "celsius", "grad celsius"),
+    "gallon": ("gallons", "gallon", "gal"),
+    "litre": ("litres", "liters", "litre", "liter", "liter", "l"),
+    "ml": ("millilitres", "milliliters", "millilitre", "milliliter", "ml"),
+    "inch": ("inches", "inch"),
+    "foot": ("feet", "foot", "ft"),
+    "mm": ("millimetres", "millimeters", "millimetre", "millimeter", "mm"),
+    "cm": ("centimetres", "centimeters", "centimetre", "centimeter", "cm"),
+    "metre": ("metres", "meters", "metre", "meter", "m"),
+    "kg": ("kilograms", "kilogram", "kilos", "kilo", "kg"),
+    "g": ("grams", "gram", "g"),
+    "pound": ("pounds", "pound", "lbs", "lb"),
+    "ounce": ("ounces", "ounce", "oz"),
+    "watt": ("watts", "watt", "w"),
+    "volt": ("volts", "volt", "v"),
+    "mah": ("mah",),
+    "wh": ("wh",),
+    "nm": ("nm",),
+    "hour": ("hours", "hour", "hrs", "hr", "h", "stunden", "std"),
+    "minute": ("minutes", "minute", "mins", "min"),
+    "pack": ("packs", "pack", "pk"),
+    "piece": ("pieces", "piece", "pcs", "pc", "teilig"),
+}
+UNIT_OF = {spelling: unit for unit, spellings in UNITS.items() for spelling in spellings}
+_SPELLINGS = "|".join(re.escape(s) for s in sorted(UNIT_OF, key=len, reverse=True))
+# A number, then (after a space or a hyphen, or directly) a unit's spelling that ends there.
+MEASURE_RE = re.compile(rf"(\d+(?:[.,]\d+)?)(?:\s?-\s?|\s?)({_SPELLINGS})(?![\wÀ-ÿ])", re.IGNORECASE)
+# A model code: hyphenated letters and digits, in capitals ("SON-ANC-100", "X5-PRO") or a short prefix ("mx-500").
+CODE_RE = re.compile(r"(?<![\w-])(?=[\w-]*\d)(?:[A-Z0-9]+(?:-[A-Z0-9]+)+|[A-Za-z]{1,5}-\d+(?:-[A-Za-z0-9]+)*)(?![\w-])")
+HYPHENATED_RE = re.compile(r"(?<=[0-9A-Za-zÀ-ÿ])-(?=[A-Za-zÀ-ÿ])|(?<=[A-Za-zÀ-ÿ])-(?=[0-9])")
+
+
+def normalize_measures(text: str) -> str:
+    """Return the text with measures, codes and hyphens written one way, for comparing what two texts state.
+
+    A number and a known unit become "<number> <unit>" ("55-gallon", "55 gallons" -> "55 gallon"; "150°F",
+    "150 degrees Fahrenheit", "150 F" -> "150 fahrenheit"; "3-pack" -> "3 pack"); a hyphenated code mixing
+    letters and digits loses its hyphens ("MX-500" -> "MX500"); other hyphens next to a letter become spaces
+    ("USB-C" -> "USB C", "2-year" -> "2 year"). Everything else keeps its case.
+    """
+    text = MEASURE_RE.sub(lambda m: f"{m.group(1)} {UNIT_OF[m.group(2).lower()]}", text)
+    text = CODE_RE.sub(lambda m: m.group().replace("-", ""), text)
+    return HYPHENATED_RE.sub(" ", text)
+
+
+def question_entities(question: str, locale: str) -> list[str]:
+    """Return the names, codes and numbers a question asks about (lower case, measures normalized).
+
+    German capitalizes every noun, so there only numbers and codes count as names.
+    """
+    tokens = re.findall(r"[A-Za-zÀ-ÿ0-9][\w.-]*", normalize_measures(question))
+    out = []
+    for i, token in enumerate(tokens):
+        token = token.strip(".-")
+        lowered = token.lower()
+        if len(token) < 2:
+            continue
+        capitalized = locale != "de" and i > 0 and token[0].isupper() and not token.isupper()
+        named = any(c.isdigit() for c in token) or capitalized
+        code = token.isupper() and len(token) >= 2
+        if (named or code) and lowered not in STOPWORDS and lowered not in COMMON_CODES:
+            out.append(lowered)
+    return out
+
+
+COMMON_CODES = frozenset({"sku", "eur", "gbp", "usd", "pdf"})

@@ -27,7 +27,7 @@ CONTENT_FIELDS = (
     "prompt_tokens", "completion_tokens", "cost_estimate", "cache_hit", "created_at",
 )  # fmt: skip
 # Fields added after records were sealed: hashed only when set, so the records sealed before still verify.
-LATER_FIELDS = ("product",)
+LATER_FIELDS = ("product", "abstain_reason")
 
 
 def chain_lock(tenant_id: int) -> None:

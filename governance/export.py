@@ -61,6 +61,7 @@ def answer_record_document(record: AnswerRecord) -> dict:
         "answer": record.answer,
         "output": record.output,
         "verdict": record.verdict,
+        "abstain_reason": record.abstain_reason or None,
         "risk": record.risk,
         "confidence": record.confidence,
         "unconfirmed": record.unconfirmed,

@@ -129,6 +129,9 @@ class AnswerRecord(models.Model):
     answer = models.TextField(blank=True)
     output = models.JSONField(null=True, blank=True, help_text="classify / generate: the verified JSON.")
     verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    abstain_reason = models.CharField(
+        max_length=40, blank=True, help_text="Abstained: why, as a code (e.g. not_answered); empty otherwise."
+    )
     unconfirmed = models.JSONField(default=list, blank=True)
     latency_ms = models.JSONField(default=dict, blank=True, help_text="Milliseconds per pipeline step.")
     prompt_tokens = models.PositiveIntegerField(default=0)

@@ -1,15 +1,26 @@
+from functools import partial
+
 import pytest
 from django.core.cache import cache
+from django.test import override_settings
+from tqdm import tqdm
 
 from knowledge.models import EmbeddingSpace
+from knowledge.relevance import scoring
+from knowledge.relevance.build import BuildRequest, relevance_model_build
+from knowledge.relevance.training import TrainConfig
+from knowledge.services.relevance import relevance_model_register
 from knowledge.services.spaces import embedding_space_create
+from tests.relevance_data import write_product_set
 from tests.worker import Worker, drain_queue
 
 # The fast tier (`make test-fast`: pytest -m "not worker and not model") leaves out every test that needs the
 # Celery worker or loads a model. Fixtures decide most of it; modules that load a model themselves say so
 # with `pytestmark = pytest.mark.model`.
 WORKER_FIXTURES = {"worker", "live_worker"}
-MODEL_FIXTURES = {"active_space", "tiny_cross_encoder", "shop", "demo_catalog"}
+MODEL_FIXTURES = {
+    "active_space", "tiny_cross_encoder", "shop", "demo_catalog", "trained_relevance_folder", "trained_relevance_model",
+}  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,6 +48,13 @@ def _fresh_rate_counters():
     keys = list(client.scan_iter(f"{KEY_PREFIX}*", count=1_000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_relevance_model():
+    """The active relevance model is cached per process for a few seconds; a test's rolled-back activation
+    must not outlive it."""
+    scoring.forget_active()
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +97,27 @@ def tiny_cross_encoder(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny-cross-encoder"
     CrossEncoder(embedding.default_model_path(), num_labels=1, local_files_only=True).save(str(path))
     return str(path)
+
+
+# Enough steps for the templated attributes to be learnt (tests/knowledge/test_relevance_train.py checks it on
+# held-out products); the step limit, not the clock, ends the training, so every run trains the same model.
+RELEVANCE_FIXTURE_TRAINING = TrainConfig(batch=16, lr=1e-4, epochs=20, max_steps=60, seed=13)
+
+
+@pytest.fixture(scope="session")
+def trained_relevance_folder(tmp_path_factory):
+    """A relevance model trained once per session on templated product questions (tests/relevance_data.py):
+    its folder, as `train_reranker` writes it, not registered."""
+    root = tmp_path_factory.mktemp("relevance")
+    data = write_product_set(root / "templated", count=60, seed=1)
+    request = BuildRequest(datasets=[data], name="templated", max_minutes=60, train=RELEVANCE_FIXTURE_TRAINING)
+    with override_settings(RELEVANCE_MODELS_DIR=root / "models"):
+        result = relevance_model_build(request, progress=partial(tqdm, disable=True), say=lambda line: None)
+    return result.folder
+
+
+@pytest.fixture
+def trained_relevance_model(db, trained_relevance_folder):
+    """The session's trained relevance model registered in this test's database; not active (activate it with
+    `relevance_model_activate(model=...)` where a test needs it)."""
+    return relevance_model_register(path=trained_relevance_folder)

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.test import RequestFactory
 from django.urls import reverse
 
-from assistant.models import Conversation, ConversationTurn, PromptTemplate, PromptTemplateVersion
+from assistant.models import Conversation, ConversationTurn, PromptTemplate, PromptTemplateVersion, UnansweredQuestion
 from assistant.services.templates import prompt_template_current
 from catalog.contracts import FieldSpec, attribute_contract_publish
 from catalog.models import SKU, AttributeContract, Category, CustomerGroup, PriceList, Product, Tenant, Warehouse
@@ -33,6 +33,7 @@ from knowledge.models import (
     PolicyVersion,
     RankingProfile,
     ReceivedEvent,
+    RelevanceModel,
 )
 from knowledge.ranking import Ranking
 from knowledge.services.keyword_packs import keyword_pack_build
@@ -46,6 +47,8 @@ READ_ONLY = {
     IngestionRun,
     ReceivedEvent,
     Conversation,
+    RelevanceModel,
+    UnansweredQuestion,
 }  # fmt: skip
 
 
@@ -203,6 +206,15 @@ def _samples(editor: User) -> dict:
         PromptTemplate: prompt.template,
         PromptTemplateVersion: prompt,
         AnswerRecord: answer,
+        UnansweredQuestion: UnansweredQuestion.objects.create(
+            tenant=tenant,
+            capability="chat",
+            locale="en",
+            question="Does it float?",
+            verdict="abstained",
+            product=product.handle,
+            abstain_reason="not_answered",
+        ),  # fmt: skip
         Tenant: tenant,
         Category: product.category,
         CustomerGroup: factories.CustomerGroupFactory(tenant=tenant),
@@ -230,6 +242,15 @@ def _samples(editor: User) -> dict:
             held_reasons=[{"trigger": "rejected", "detail": "1 of 1 lines rejected (100%, over 10%)"}],
         ),  # fmt: skip
         IngestionSettings: IngestionSettings.objects.create(tenant=tenant),
+        RelevanceModel: RelevanceModel.objects.create(
+            name="pqa",
+            version=1,
+            path="var/models/relevance/pqa-v1",
+            threshold=0.4,
+            datasets=[{"name": "hetpqa", "path": "/data/hetpqa", "pairs": 10}],
+            split={"hetpqa": {"unit": "asin", "train": ["a"], "calibrate": ["b"], "report": ["c"]}},
+            metrics={"hetpqa.report.first_relevant": 0.8},
+        ),  # fmt: skip
         User: editor,
         Group: Group.objects.create(name="editors"),
     }

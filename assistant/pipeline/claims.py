@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from assistant.text import CITATION_RE
+from assistant.text import CITATION_RE, UNITS, normalize_measures
 
 SKU_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,9}(?:-[A-Z0-9]{1,12}){1,5}\b")
 _AMOUNT = r"\d{1,3}(?:[.,\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
@@ -31,6 +31,8 @@ OUT_OF_STOCK_RE = re.compile(
 IN_STOCK_RE = re.compile(r"\b(in stock|available|auf lager|vorrätig|lieferbar)\b", re.IGNORECASE)
 QUANTITY_RE = re.compile(r"\b(\d+)\s+(units?|pieces?|items? left|Stück|Stk)\b", re.IGNORECASE)
 NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)?")
+# A number with the unit `normalize_measures` wrote after it, if any: "150 fahrenheit" is not "150 celsius".
+FIGURE_RE = re.compile(rf"(\d+(?:[.,]\d+)?)(?: ({'|'.join(sorted(UNITS, key=len, reverse=True))})(?!\w))?")
 POLICY_RE = re.compile(
     r"\b(return\w*|refund\w*|warrant\w*|guarantee\w*|shipping|delivery|dispatch\w*|withdraw\w*|restocking|"
     r"rückgabe\w*|rücksend\w*|erstatt\w*|garantie\w*|gewährleistung|versand\w*|lieferung\w*|widerruf\w*)\b",
@@ -107,16 +109,42 @@ def normalize_number(text: str) -> str:
     return format(value.normalize(), "f")
 
 
-def figures_in(sentence: str, skip: list[tuple[int, int]]) -> set[str]:
-    """Return the numbers in the sentence outside citation markers, SKU codes and the given spans."""
-    spans = list(skip) + [m.span() for m in CITATION_RE.finditer(sentence)]
-    spans += [m.span() for m in SKU_RE.finditer(sentence)]
+def _figures(text: str) -> set[str]:
+    """Return "<number>" or "<number> <unit>" for each number of the (normalized) text."""
     found = set()
-    for match in NUMBER_RE.finditer(sentence):
-        if not any(start <= match.start() < end for start, end in spans):
-            found.add(normalize_number(match.group()))
+    for match in FIGURE_RE.finditer(normalize_measures(text)):
+        number = normalize_number(match.group(1))
+        found.add(f"{number} {match.group(2)}" if match.group(2) else number)
     return found
 
 
+def figures_in(sentence: str, skip: list[tuple[int, int]]) -> set[str]:
+    """Return the figures in the sentence outside citation markers, SKU codes and the given spans, with their
+    units ("55 gallon") where the sentence gives one."""
+    spans = list(skip) + [m.span() for m in CITATION_RE.finditer(sentence)]
+    spans += [m.span() for m in SKU_RE.finditer(sentence)]
+    for start, end in spans:
+        sentence = sentence[:start] + " " * (end - start) + sentence[end:]
+    return _figures(sentence)
+
+
 def figures_of(text: str) -> set[str]:
-    return {normalize_number(m.group()) for m in NUMBER_RE.finditer(text)}
+    """Return the figures a passage states, as `figures_in` writes them."""
+    return _figures(text)
+
+
+def numbers_of(text: str) -> set[str]:
+    """Return the numbers the text states, with or without a unit."""
+    return {figure.partition(" ")[0] for figure in _figures(text)}
+
+
+def figures_missing(found: set[str], allowed: set[str]) -> set[str]:
+    """Return the figures of `found` the allowed ones do not state: a figure with a unit needs the same number
+    with that unit, or the number on its own; a bare number needs the number, with any unit or none."""
+    numbers = {figure.partition(" ")[0] for figure in allowed}
+
+    def stated(figure: str) -> bool:
+        number, _, unit = figure.partition(" ")
+        return figure in allowed or (number in allowed if unit else number in numbers)
+
+    return {figure for figure in found if not stated(figure)}

@@ -19,9 +19,9 @@ from assistant.pipeline import answer_cache
 from assistant.pipeline.capabilities import Capability, capability
 from assistant.pipeline.context import ContextResolver
 from assistant.pipeline.guardrails import InputGuardrail
-from assistant.pipeline.presenters import citation_payload, final_payload
+from assistant.pipeline.presenters import abstain_code, citation_payload, final_payload
 from assistant.pipeline.recording import AnswerRecorder
-from assistant.pipeline.retrieval import IdentityReranker
+from assistant.pipeline.retrieval import RelevanceReranker
 from assistant.pipeline.roles import Guardrail, Recorder, Reranker, Router, Synthesizer, verify_all
 from assistant.pipeline.scope import scope_for
 from assistant.pipeline.synthesis import ProviderRouter, RouterSynthesizer
@@ -82,7 +82,7 @@ class AssistantPipeline:
     ):
         self.context = context or ContextResolver()
         self.guardrail = guardrail or InputGuardrail()
-        self.reranker = reranker or IdentityReranker()
+        self.reranker = reranker or RelevanceReranker()
         self.router = router or ProviderRouter()
         self.synthesizer = synthesizer or RouterSynthesizer()
         self.recorder = recorder or AnswerRecorder()
@@ -103,7 +103,7 @@ class AssistantPipeline:
         with run.step("retrieve"):
             retrieved = run.capability.retriever.run(caller=caller, guarded=guarded)
         with run.step("rerank"):
-            run.retrieved = self.reranker.run(retrieved=retrieved)
+            run.retrieved = self.reranker.run(guarded=guarded, retrieved=retrieved)
         with run.step("prompt"):
             run.prompt = run.capability.assembler.run(caller=caller, guarded=guarded, retrieved=run.retrieved)
         run.route = self.router.run(guarded=guarded, retrieved=run.retrieved, tenant_id=caller.tenant_id)
@@ -120,6 +120,8 @@ class AssistantPipeline:
         return run
 
     def _finish(self, run: _Run, draft: Draft | None, verified: Verified) -> AnswerRecord:
+        route_reason = draft.route_reason if draft else ""
+        verified = replace(verified, abstain=abstain_code(verified, run.retrieved, run.guarded.scope, route_reason))
         if (
             draft is not None
             and not draft.cache_hit

@@ -13,6 +13,7 @@ ABSTAIN_MESSAGES = {
     "weak_retrieval": "The passages found in {where} cover too little of the question to answer from.",
     "provider_error": "The answer could not be drafted; ask again.",
     "unsupported": "The passages found in {where} do not confirm an answer.",
+    "not_answered": "Nothing in {product} answers this question.",
 }
 WHERE = {"product": "the product's content or the policies", "document": "the document"}
 
@@ -53,22 +54,29 @@ def _reason(code: str, message: str) -> dict:
     return {"code": code, "message": message}
 
 
-def abstain_reason(record: AnswerRecord, verified: Verified, retrieved: Retrieved | None, scope: Scope) -> dict | None:
-    """Say why an abstained answer abstained, as a short code and a message (None for other verdicts)."""
+def abstain_code(verified: Verified, retrieved: Retrieved | None, scope: Scope, route_reason: str) -> str | None:
+    """Say why an abstained answer abstained, as a short code (None for other verdicts)."""
     if verified.verdict != Verdict.ABSTAINED:
         return None
     if scope.kind == "product" and not scope.available:
-        code = "product_unavailable"
-    elif retrieved is None or not retrieved.passages:
-        code = "nothing_retrieved"
-    elif record.route_reason.startswith("abstain"):
-        code = "weak_retrieval"
-    elif record.route_reason.startswith("error"):
-        code = "provider_error"
-    else:
-        code = "unsupported"
+        return "product_unavailable"
+    if retrieved is None or not retrieved.passages:
+        return "nothing_retrieved"
+    if route_reason.startswith("abstain"):
+        return "weak_retrieval"
+    if route_reason.startswith("error"):
+        return "provider_error"
+    return verified.abstain or "unsupported"
+
+
+def abstain_reason(record: AnswerRecord, scope: Scope) -> dict | None:
+    """The recorded abstain reason as a code and a message (None when the answer did not abstain)."""
+    code = record.abstain_reason
+    if record.verdict != Verdict.ABSTAINED or not code:
+        return None
     where = WHERE.get(scope.kind, "the catalog or the policies")
-    return _reason(code, ABSTAIN_MESSAGES[code].format(where=where))
+    name = f"{scope.title or scope.product}'s information" if scope.kind == "product" and scope.product else where
+    return _reason(code, ABSTAIN_MESSAGES[code].format(where=where, product=name))
 
 
 def final_payload(record: AnswerRecord, verified: Verified, retrieved: Retrieved | None, scope: Scope) -> dict:
@@ -81,7 +89,7 @@ def final_payload(record: AnswerRecord, verified: Verified, retrieved: Retrieved
         "scope": scope.kind,
         "scope_reason": _reason(*scope.reason) if scope.reason else None,
         "verdict": verified.verdict,
-        "abstain_reason": abstain_reason(record, verified, retrieved, scope),
+        "abstain_reason": abstain_reason(record, scope),
         "answer": verified.answer,
         "output": verified.output,
         "unconfirmed": list(verified.unconfirmed),

@@ -105,7 +105,16 @@ class PromptAssembler:
         context = [self.capability, version.pk, guarded.ask.target, values["product"]]
         context.append([(p.citation_id, p.text) for p in passages])
         digest = hashlib.sha256(json.dumps(context, default=str).encode()).hexdigest()
-        return Prompt(request, version, dict(enumerate(chunks, 1)), facts, digest)
+        relevance = {n: p.relevance for n, p in enumerate(retrieved.passages, 1) if p.relevance is not None}
+        return Prompt(
+            request,
+            version,
+            dict(enumerate(chunks, 1)),
+            facts,
+            digest,
+            relevance=relevance,
+            relevance_threshold=retrieved.relevance_threshold,
+        )
 
     def _text(self, chunk, facts: dict[str, SkuFact], by_product: dict[int, list[SkuFact]], guarded: Guarded) -> str:
         if chunk.source_kind == SourceKind.SKU and chunk.source_key in facts:

@@ -39,6 +39,7 @@ class AnswerRecorder:
         request = prompt.request if prompt else None
         retrieved_rows = [
             {"chunk_id": p.chunk.pk, "citation_id": p.chunk.citation_id, "score": round(p.score, 6)}
+            | ({"relevance": p.relevance} if p.relevance is not None else {})
             for p in (retrieved.passages if retrieved else ())
         ]
         versions = retrieved.versions if retrieved else {}
@@ -62,7 +63,7 @@ class AnswerRecorder:
             prompt=kept(f"{request.system}\n\n{request.prompt}") if request else "",
             template_version=prompt.template_version if prompt else None,
             embedding_space=versions.get("embedding_space", ""),
-            reranker_version=versions.get("reranker", ""),
+            reranker_version=versions.get("reranker", "")[:120],
             provider=draft.provider,
             model=draft.model,
             route_reason=draft.route_reason[:200],
@@ -73,6 +74,7 @@ class AnswerRecorder:
             answer=kept(verified.answer),
             output=verified.output,
             verdict=verified.verdict,
+            abstain_reason=verified.abstain or "",
             unconfirmed=[kept(u) for u in verified.unconfirmed],
             latency_ms={k: round(v, 2) for k, v in latency_ms.items()},
             prompt_tokens=draft.prompt_tokens,

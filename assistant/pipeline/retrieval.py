@@ -1,17 +1,25 @@
-"""Retrieval steps: hybrid search for questions, named sources for summaries and drafts, and the re-rank hook.
+"""Retrieval steps: hybrid search for questions, named sources for summaries and drafts, and re-ranking by
+the relevance model.
 
 Tenant, locale, entitlement and filters are applied inside `knowledge.retrieval.search` and the selectors,
 so no step ever holds a passage the caller may not read.
 """
 
+import logging
+from dataclasses import replace
+
 from assistant import selectors
+from assistant.models import ANSWERING
 from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
 from assistant.text import content_terms
 from core.tenancy import Caller
 from knowledge.models import SourceKind
+from knowledge.relevance import MAX_CANDIDATES, active_scorer
 from knowledge.retrieval.request import MAX_PAGE_SIZE, QUERY_MAX, SearchRequest
 from knowledge.retrieval.search import search
 from knowledge.services.spaces import active_space, space_label
+
+logger = logging.getLogger(__name__)
 
 
 def _versions(reported: dict) -> dict:
@@ -162,9 +170,50 @@ class TargetOrHybridRetriever:
 
 
 class IdentityReranker:
-    """The re-rank hook: keeps retrieval's order (search has re-ranked already; another re-ranker plugs in here)."""
+    """Keep retrieval's order (search has re-ranked already)."""
 
     version = "none"
 
-    def run(self, *, retrieved: Retrieved) -> Retrieved:
+    def run(self, *, guarded: Guarded, retrieved: Retrieved) -> Retrieved:
         return retrieved
+
+
+class RelevanceReranker:
+    """Re-order a question's first passages by the active relevance model's probability that each answers it.
+
+    The first MAX_CANDIDATES passages (title and text) are scored and sorted, the rest keep their place after
+    them; each scored passage keeps its probability and the answer its threshold, for the verifier. With no
+    active model, or a locale the model was not trained for, the order stays and the versions say why (the
+    verifier then checks the answer lexically). Only chat and search answer a question.
+    """
+
+    def run(self, *, guarded: Guarded, retrieved: Retrieved) -> Retrieved:
+        if guarded.ask.capability not in ANSWERING or not retrieved.passages:
+            return retrieved
+        scorer = active_scorer()
+        if scorer is None:
+            return _relevance_version(retrieved, "lexical: no model")
+        if guarded.locale not in scorer.locales:
+            return _relevance_version(retrieved, f"lexical: {guarded.locale} not trained")
+        head = retrieved.passages[:MAX_CANDIDATES]
+        # A broken model folder must not fail the answer; ONNX Runtime raises its own exception classes.
+        try:
+            probabilities = scorer.score(guarded.question, [f"{p.chunk.title}\n{p.chunk.text}" for p in head])
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("relevance model %s failed: %s; answering lexically", scorer.version, type(exc).__name__)
+            return _relevance_version(retrieved, "lexical: model failed")
+        scored = [replace(p, relevance=round(r, 6)) for p, r in zip(head, probabilities, strict=True)]
+        scored.sort(key=lambda passage: -passage.relevance)  # stable: ties keep retrieval's order
+        retrieved = replace(
+            retrieved,
+            passages=(*scored, *retrieved.passages[MAX_CANDIDATES:]),
+            relevance_threshold=scorer.threshold,
+        )
+        return _relevance_version(retrieved, scorer.version)
+
+
+def _relevance_version(retrieved: Retrieved, relevance: str) -> Retrieved:
+    """Name the relevance step in the versions, and after search's re-rankers (the record keeps both)."""
+    reranker = retrieved.versions.get("reranker") or "none"
+    versions = {**retrieved.versions, "relevance": relevance, "reranker": f"{reranker}; relevance {relevance}"}
+    return replace(retrieved, versions=versions)

@@ -25,8 +25,8 @@ class Retriever(Protocol):
 
 
 class Reranker(Protocol):
-    def run(self, *, retrieved: Retrieved) -> Retrieved:
-        """Return the passages reordered."""
+    def run(self, *, guarded: Guarded, retrieved: Retrieved) -> Retrieved:
+        """Return the passages reordered for the question."""
 
 
 class Assembler(Protocol):

@@ -164,6 +164,6 @@ def scope_for(ask: Ask, question: str) -> Scope:
         return Scope("catalog")
     cue = comparison_cue(question)
     if cue is None:
-        return Scope("product", context.handle, available=context.product_id is not None)
+        return Scope("product", context.handle, available=context.product_id is not None, title=context.title)
     message = f"The question asks for alternatives or a comparison ({cue!r}): other products were searched too."
     return Scope("catalog", context.handle, ("comparison", message), available=context.product_id is not None)

@@ -55,6 +55,7 @@ class Scope:
     product: str | None = None  # the handle
     reason: tuple[str, str] | None = None
     available: bool = True
+    title: str = ""  # the product's title, to name it to the shopper
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Passage:
     chunk: Chunk
     score: float
     legs: dict = field(default_factory=dict)
+    relevance: float | None = None  # probability that it answers the question; None: not scored
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ class Retrieved:
     versions: dict = field(default_factory=dict)  # embedding space, re-ranker
     hits: tuple = ()  # search: the page of SearchHits shown to the client
     count: int = 0
+    relevance_threshold: float | None = None  # the relevance model's threshold; None: no model scored them
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,8 @@ class Prompt:
     chunks: dict  # passage number -> Chunk
     facts: dict[str, SkuFact]
     context_hash: str
+    relevance: dict = field(default_factory=dict)  # passage number -> probability it answers (scored ones)
+    relevance_threshold: float | None = None  # None: no model in force, the verifier checks lexically
 
 
 @dataclass(frozen=True)
@@ -149,3 +154,4 @@ class Verified:
     citations: tuple[Citation, ...]
     unconfirmed: tuple[str, ...] = ()
     output: dict | None = None  # classify / generate
+    abstain: str | None = None  # abstained: why, as a code (presenters.ABSTAIN_MESSAGES)

@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from assistant import customer_voice
 from assistant.providers import answer_shape as shape
 from assistant.providers.base import Completion, PromptPassage, ProviderRequest
-from assistant.text import STOPWORDS, content_terms, normalize_space, passage_units, stem, words
+from assistant.text import (
+    content_terms,
+    normalize_measures,
+    normalize_space,
+    passage_units,
+    question_entities,
+    stem,
+    words,
+)
 
 SENTENCES = {"chat": 3, "search": 3, "summarize": 4}  # how many sentences a draft holds at most
 CANDIDATES = 3  # support scored per sentence served, so that some may go for contradicting better sources
@@ -80,27 +88,8 @@ def _question_terms(question: str) -> list[str]:
 
 
 def _entities(question: str, locale: str) -> list[str]:
-    """Return the names and numbers the question asks about: each must appear in some passage.
-
-    German capitalizes every noun, so there only numbers and codes count as names.
-    """
-    tokens = re.findall(r"[A-Za-zÀ-ÿ0-9][\w.-]*", question)
-    out = []
-    for i, token in enumerate(tokens):
-        token = token.strip(".-")
-        lowered = token.lower()
-        if len(token) < 2:
-            continue
-        capitalized = locale != "de" and i > 0 and token[0].isupper() and not token.isupper()
-        named = any(c.isdigit() for c in token) or capitalized
-        code = token.isupper() and len(token) >= 2
-        if (named or code) and not _is_common(lowered):
-            out.append(lowered)
-    return out
-
-
-def _is_common(word: str) -> bool:
-    return word in STOPWORDS or word in {"sku", "eur", "gbp", "usd", "pdf"}
+    """Return the names and numbers the question asks about: each must appear in some passage."""
+    return question_entities(question, locale)
 
 
 class ExtractiveProvider:
@@ -248,11 +237,13 @@ def _covers(question: str, locale: str, terms: list[str], units: list[_Unit]) ->
     vocabulary = set()
     for unit in units:
         vocabulary |= unit.terms | unit.title_terms
-    haystack = " ".join(f"{u.passage.title} {u.text}" for u in units).lower()
+    haystack = normalize_measures(" ".join(f"{u.passage.title} {u.text}" for u in units)).lower()
+    vocabulary |= set(content_terms(haystack))  # "55 gallon" as "55-gallon", "MX500" as "MX-500"
     for entity in _entities(question, locale):
         if stem(entity) not in vocabulary and entity not in haystack:
             return False
-    asked = content_terms(question)  # the question's own words: a synonym only helps cover the word it stands for
+    # The question's own words: a synonym only helps cover the word it stands for.
+    asked = content_terms(normalize_measures(question))
     wanted = [t for t in asked if t not in GENERIC] or asked or terms
     covered = sum(1 for t in wanted if t in vocabulary or any(stem(s) in vocabulary for s in SYNONYMS.get(t, ())))
     return covered / len(wanted) >= COVERAGE_MIN

@@ -23,7 +23,7 @@ from core.indexable import INDEX_BATCH
 from knowledge import embedding
 from knowledge.models import Chunk, ChunkEmbedding
 from knowledge.query_encoder import encode_query
-from knowledge.retrieval import metrics
+from knowledge.retrieval import metrics, relevance_blend
 from knowledge.retrieval.fusion import RRF_K, reciprocal_rank_fusion
 from knowledge.retrieval.fuzzy import chunk_search_fuzzy_ids
 from knowledge.retrieval.keyword import BM25_B, BM25_K1, chunk_search_keyword_ids
@@ -282,3 +282,40 @@ def report(data: BeirSet, loaded: Loaded, runs: Runs) -> dict:
     figures.update({"load.seconds": round(loaded.seconds, 1), "load.embedded": loaded.embedded})
     figures["load.reused"] = loaded.reused
     return figures
+
+
+def fused_for(queries: dict[str, str], loaded: Loaded) -> dict[str, list[str]]:
+    """The fused ranking (keyword, vector and fuzzy legs, the tenant's weights) for queries outside the set."""
+    tenant, space = loaded.tenant, active_space()
+    chunk_docs = Chunk.objects.filter(tenant=tenant, retired_at__isnull=True, is_leaf=True)
+    doc_of = {cid: loaded.slugs[key] for cid, key in chunk_docs.values_list("pk", "source_key")}
+    path = embedding.model_path_for(space)
+    legs: list[dict[str, list[str]]] = [{}, {}, {}]
+    for qid, query in tqdm(list(queries.items()), desc="fused (tuning)", unit="query"):
+        legs[0][qid] = _to_documents(chunk_search_keyword_ids(tenant_id=tenant.pk, query=query, k=CHUNK_DEPTH), doc_of)
+        hits = chunk_search_vector_by(
+            tenant_id=tenant.pk, vector=encode_query(path, query), k=CHUNK_DEPTH, locale=None, space=space
+        )
+        legs[1][qid] = _to_documents([(h.chunk.pk, h.score) for h in hits], doc_of)
+        legs[2][qid] = _to_documents(chunk_search_fuzzy_ids(tenant_id=tenant.pk, query=query, k=CHUNK_DEPTH), doc_of)
+    ranking = ranking_for(tenant_id=tenant.pk)
+    weights = [ranking.keyword_weight, ranking.vector_weight, ranking.fuzzy_weight]
+    return _fuse(legs, list(queries), k=ranking.rrf_k, weights=weights)
+
+
+def relevance_run(data: BeirSet, path: Path, loaded: Loaded, runs: Runs, scorer, model_split: dict) -> None:
+    """Add `fused+relevance`: the blend weight tuned on train queries the model never saw, reported on test."""
+    tune_queries, tune_qrels = relevance_blend.train_queries(path, model_split)
+    passages = relevance_blend.passage_texts(data.corpus)
+    weight, tuned = 0.5, {}
+    if tune_queries:
+        tune_fused = fused_for(tune_queries, loaded)
+        tune_scores = relevance_blend.relevance_scores(scorer, tune_queries, tune_fused, passages, "relevance (tuning)")
+        weight, tuned = relevance_blend.tune_weight(tune_fused, tune_scores, tune_qrels)
+    fused = runs.rankings["fused"]
+    scores = relevance_blend.relevance_scores(scorer, data.queries, fused, passages, "relevance")
+    name = relevance_blend.SYSTEM
+    runs.rankings[name] = relevance_blend.blend(fused, scores, weight)
+    runs.extra.update({f"{name}.model": scorer.version, f"{name}.weight": weight})
+    runs.extra.update({f"{name}.tuning_queries": len(tune_queries), f"{name}.depth": relevance_blend.RELEVANCE_DEPTH})
+    runs.extra.update({f"{name}.tuning.ndcg@10_at_{w}": v for w, v in tuned.items()})

@@ -5,6 +5,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from knowledge.models import RelevanceModel
+from knowledge.relevance import active_scorer
+from knowledge.relevance.files import META_FILE
+from knowledge.relevance.scoring import folder_scorer
 from knowledge.retrieval import evaluation
 from knowledge.retrieval.keyword import BM25_B, BM25_K1
 
@@ -27,17 +31,25 @@ class Command(BaseCommand):
         parser.add_argument("--limit-queries", type=int, default=None)
         parser.add_argument("--tenant", default=None, help="Tenant slug (default eval-<dataset>).")
         parser.add_argument(
+            "--relevance-model",
+            default=None,
+            help="A relevance model folder for `fused+relevance` (default: the active model; none: no such row).",
+        )
+        parser.add_argument(
             "--keyword-params", default="", help="Extra BM25 settings to compare, 'k1,b;k1,b' (e.g. '1.2,0.75')."
         )
 
-    def handle(self, *args, dataset, out, limit_queries, tenant, keyword_params, **options):
+    def handle(self, *args, dataset, out, limit_queries, tenant, keyword_params, relevance_model, **options):
         path = Path(dataset)
         if not (path / "corpus.jsonl").is_file() or not (path / "qrels" / "test.tsv").is_file():
             raise CommandError(f"{path} is not a BEIR set (corpus.jsonl, queries.jsonl, qrels/test.tsv)")
         _require_migrated()
+        scorer, split = _relevance(relevance_model)
         data = evaluation.beir_read(path, limit_queries)
         loaded = evaluation.beir_load(data, tenant or f"eval-{path.name}"[:50])
         runs = evaluation.run_systems(data, loaded, _params(keyword_params))
+        if scorer is not None:
+            evaluation.relevance_run(data, path, loaded, runs, scorer, split)
         figures = evaluation.report(data, loaded, runs)
         self._table(figures)
         if out:
@@ -55,6 +67,21 @@ class Command(BaseCommand):
         for key, value in figures.items():
             if not key.endswith(("ndcg@10", "recall@100", "mrr@10")):
                 self.stdout.write(f"{key}: {value}")
+
+
+def _relevance(folder: str | None):
+    """The relevance scorer and the split its model trained on: the folder given, else the active model."""
+    if folder:
+        try:
+            scorer = folder_scorer(folder)
+        except (FileNotFoundError, ValueError, KeyError) as error:
+            raise CommandError(f"--relevance-model {folder}: {error}") from error
+        return scorer, json.loads((Path(scorer.path) / META_FILE).read_text()).get("split", {})
+    scorer = active_scorer()
+    if scorer is None:
+        return None, {}
+    model = RelevanceModel.objects.filter(is_active=True).first()
+    return scorer, model.split if model else {}
 
 
 def _require_migrated() -> None:
