@@ -73,13 +73,16 @@ class PromptAssembler:
             by_product.setdefault(fact.product_id, []).append(fact)
         kinds = document_kinds(chunks=chunks)
         passages, priced = [], set()
-        for number, chunk in enumerate(chunks, 1):
+        for number, passage in enumerate(retrieved.passages, 1):
+            chunk = passage.chunk
             text = self._text(chunk, facts, by_product if chunk.product_id not in priced else {}, guarded)
             if chunk.source_kind == SourceKind.PRODUCT:
                 priced.add(chunk.product_id)  # prices once per product, on its best-ranked passage
             source, rating = kinds.get(chunk.pk, (chunk.source_kind, None))
             passages.append(
-                PromptPassage(number, chunk.citation_id, chunk.title, text, source, rating, chunk.product_id)
+                PromptPassage(
+                    number, chunk.citation_id, chunk.title, text, source, rating, chunk.product_id, passage.relevance
+                )
             )
         listing = "\n\n".join(f"[{p.number}] {p.title} ({passage_origin(p)})\n{p.text}" for p in passages)
         history = "\n".join(f"{t.role}: {t.content}" for t in guarded.ask.history) or "(none)"
@@ -101,6 +104,7 @@ class PromptAssembler:
             json_schema=self.schema_for(guarded.ask),
             max_tokens=self.max_tokens,
             locale=guarded.locale,
+            relevance_threshold=retrieved.relevance_threshold,
         )
         context = [self.capability, version.pk, guarded.ask.target, values["product"]]
         context.append([(p.citation_id, p.text) for p in passages])

@@ -23,6 +23,7 @@ class PromptPassage:
     source: str = ""  # product | sku | policy, or a document's kind (manual, warranty, guide, review, qa)
     rating: int | None = None  # a review's stars (1 to 5), when it has them
     product_id: int | None = None  # the product the passage is about, if any
+    relevance: float | None = None  # the relevance model's probability that it answers (None: not scored)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class ProviderRequest:
     json_schema: dict | None = None  # classify / generate: the output must match it
     max_tokens: int = 512
     locale: str = "en"
+    relevance_threshold: float | None = None  # a passage at or above it answers the question (None: no model)
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,11 @@ class ExtractiveProvider:
             chosen = self._central(units, SENTENCES["summarize"])
             return " ".join(_render(unit, request.locale) for unit in chosen)
         limit = SENTENCES.get(request.capability, 4)
-        return self._answer(
-            request, units, self._supporting(request.question, request.locale, units, limit * CANDIDATES), limit
-        )
+        threshold = request.relevance_threshold
+        support = self._supporting(request.question, request.locale, units, limit * CANDIDATES, threshold)
+        if threshold is not None and any(u.passage.relevance is not None for u in units):
+            units = [u for u in units if (u.passage.relevance or 0.0) >= threshold]  # the lead answers too
+        return self._answer(request, units, support, limit)
 
     def _answer(self, request: ProviderRequest, units: list[_Unit], support: list[_Unit], limit: int) -> str:
         """Lead a chat answer with the sentence that answers directly, then the best support that does not
@@ -153,9 +155,20 @@ class ExtractiveProvider:
                 units.append(_Unit(passage, rank, text, frozenset(content_terms(text)), title_terms))
         return units
 
-    def _supporting(self, question: str, locale: str, units: list[_Unit], limit: int) -> list[_Unit]:
-        """Return the units that best support the question, or none when the passages do not cover it."""
+    def _supporting(
+        self, question: str, locale: str, units: list[_Unit], limit: int, threshold: float | None = None
+    ) -> list[_Unit]:
+        """Return the units that best support the question, or none when the passages do not cover it.
+
+        With a relevance model's scores (`threshold` set) the passages it scores at or above the threshold are
+        the ones that answer, whatever words they share with the question: sentences come from them only, and
+        the most relevant passage gives one even when none of its words is the question's ("does it need
+        batteries?" answered by "is_electric: false"). Without scores, term overlap decides and the passages
+        must cover the question's names, numbers and most of its words.
+        """
         terms = _question_terms(question)
+        if threshold is not None and any(u.passage.relevance is not None for u in units):
+            return self._relevant(question, locale, units, limit, threshold)
         if not units or not terms or not _covers(question, locale, terms, units):
             return []
         terms += [t for t in shape.attribute_names(terms) if t not in terms]  # "schwer": the "Weight" line
@@ -183,6 +196,25 @@ class ExtractiveProvider:
         scored.sort(key=lambda pair: (-pair[0], pair[1].rank, pair[1].text))
         best = scored[0][0]
         return _pick([u for s, u in scored if s >= RELATIVE_FLOOR * best], limit)
+
+    def _relevant(self, question: str, locale: str, units: list[_Unit], limit: int, threshold: float) -> list[_Unit]:
+        """Sentences of the passages the model scores as answering, by relevance then by term overlap."""
+        answering = [u for u in units if u.passage.relevance is not None and u.passage.relevance >= threshold]
+        if not answering:
+            return []
+        wanted = {t for t in _question_terms(question) if t not in GENERIC}
+        about = shape.topic(wanted, answering)
+        overlap = {id(u): len(wanted & u.terms) for u in answering}
+        scored = [
+            (u.passage.relevance + 0.1 * min(overlap[id(u)], 5), u)
+            for u in answering
+            if overlap[id(u)] and shape.on_topic(u, about)
+        ]
+        best = max(answering, key=lambda u: (u.passage.relevance, -u.rank))
+        if not any(u.passage is best.passage for _, u in scored):
+            scored.append((best.passage.relevance, best))  # its first sentence: the model says it answers
+        scored.sort(key=lambda pair: (-pair[0], pair[1].rank, pair[1].text))
+        return _pick([u for _, u in scored], limit)
 
     def _central(self, units: list[_Unit], limit: int) -> list[_Unit]:
         """Return the sentences that share the most terms with all the others (a summary of reviews or a document)."""
