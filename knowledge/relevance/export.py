@@ -17,10 +17,10 @@ FLOAT_FILE = "model.onnx"  # the float export, kept only until it is quantized
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 CHECK_BATCH = 32
 # The threshold is calibrated on the int8 file's own probabilities, so what matters is that it orders pairs
-# as the trained model does and moves few of them far: single pairs near a logit of 0 move most.
+# as the trained model does and moves them little on the whole; a single pair near a logit of 0 can move
+# far (the largest difference is reported, not gated).
 MIN_RANK_CORRELATION = 0.97
 MAX_MEAN_DIFFERENCE = 0.03
-MAX_ABS_DIFFERENCE = 0.25
 NEAR_TIES = 0.01  # within this, pairs the int8 model orders differently were near-ties anyway
 
 
@@ -37,11 +37,7 @@ class ExportCheck:
     def ok(self) -> bool:
         if self.max_abs_difference <= NEAR_TIES:
             return True
-        return (
-            self.rank_correlation >= MIN_RANK_CORRELATION
-            and self.mean_abs_difference <= MAX_MEAN_DIFFERENCE
-            and self.max_abs_difference <= MAX_ABS_DIFFERENCE
-        )
+        return self.rank_correlation >= MIN_RANK_CORRELATION and self.mean_abs_difference <= MAX_MEAN_DIFFERENCE
 
 
 def export_int8(model, tokenizer, folder: Path) -> Path:
@@ -145,7 +141,7 @@ def export_check(model, tokenizer, file: Path, pairs: list[tuple[str, str]]) -> 
     expected = torch_probabilities(model, tokenizer, pairs)
     actual = onnx_probabilities(file, tokenizer, pairs)
     if len(pairs) < 2 or np.ptp(expected) == 0 or np.ptp(actual) == 0:
-        correlation = 1.0 if np.allclose(expected, actual, atol=MAX_ABS_DIFFERENCE) else 0.0
+        correlation = 1.0 if np.allclose(expected, actual, atol=NEAR_TIES) else 0.0
     else:
         correlation = float(spearmanr(expected, actual).statistic)
     differences = np.abs(expected - actual) if len(pairs) else np.zeros(1)
