@@ -86,7 +86,7 @@ def relevance_model_build(request: BuildRequest, progress, say=print) -> BuildRe
     try:
         check, metrics, threshold = _export_and_measure(model, tokenizer, sets, held, partial, progress, say, request)
         metrics |= _train_metrics(stats, check, len(pairs))
-        meta = _meta(request, sets, split, metrics, threshold, version)
+        meta = _meta(request, sets, split, metrics, threshold, version, stats)
         meta_write(partial, meta)
         partial.rename(folder)
     except BaseException:
@@ -144,7 +144,7 @@ def _export_and_measure(model, tokenizer, sets, held, partial: Path, progress, s
     check = export_check(model, tokenizer, file, _check_pairs(sets, held, request.seed))
     say(
         f"int8 against torch on {check.pairs} calibration pairs: rank correlation {check.rank_correlation:.4f}, "
-        f"max probability difference {check.max_abs_difference:.4f}"
+        f"probability difference mean {check.mean_abs_difference:.4f}, max {check.max_abs_difference:.4f}"
     )
     if not check.ok:
         raise BuildError("the int8 export disagrees with the trained model; nothing was registered")
@@ -200,14 +200,14 @@ def _train_metrics(stats: TrainStats, check: ExportCheck, pairs: int) -> dict:
         "train.pairs": pairs,
         "train.steps": stats.steps,
         "train.seconds": round(stats.seconds, 1),
-        "train.stopped_by": stats.stopped_by,
         "train.last_loss": round(stats.last_loss, 4),
         "export.rank_correlation": round(check.rank_correlation, 5),
         "export.max_abs_difference": round(check.max_abs_difference, 5),
+        "export.mean_abs_difference": round(check.mean_abs_difference, 5),
     }
 
 
-def _meta(request: BuildRequest, sets, split, metrics, threshold, version: int) -> dict:
+def _meta(request: BuildRequest, sets, split, metrics, threshold, version: int, stats: TrainStats) -> dict:
     return {
         "name": request.name,
         "version": version,
@@ -218,6 +218,12 @@ def _meta(request: BuildRequest, sets, split, metrics, threshold, version: int) 
         "threshold": threshold,
         "locales": LOCALES,
         "seed": request.seed,
-        "train": {"batch": request.train.batch, "lr": request.train.lr, "epochs": request.train.epochs},
+        "train": {
+            "batch": request.train.batch,
+            "lr": request.train.lr,
+            "epochs": request.train.epochs,
+            "max_steps": request.train.max_steps,
+            "stopped_by": stats.stopped_by,
+        },  # fmt: skip
         "created_at": timezone.now().isoformat(),
     }

@@ -16,8 +16,11 @@ OPSET = 17
 FLOAT_FILE = "model.onnx"  # the float export, kept only until it is quantized
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 CHECK_BATCH = 32
-MIN_RANK_CORRELATION = 0.97  # below it the int8 model orders pairs differently from the trained one
-MAX_ABS_DIFFERENCE = 0.1  # probabilities further apart than this move answers across the threshold
+# The threshold is calibrated on the int8 file's own probabilities, so what matters is that it orders pairs
+# as the trained model does and moves them little on the whole; a single pair near a logit of 0 can move
+# far (the largest difference is reported, not gated).
+MIN_RANK_CORRELATION = 0.97
+MAX_MEAN_DIFFERENCE = 0.03
 NEAR_TIES = 0.01  # within this, pairs the int8 model orders differently were near-ties anyway
 
 
@@ -28,12 +31,13 @@ class ExportCheck:
     pairs: int
     rank_correlation: float
     max_abs_difference: float
+    mean_abs_difference: float
 
     @property
     def ok(self) -> bool:
         if self.max_abs_difference <= NEAR_TIES:
             return True
-        return self.rank_correlation >= MIN_RANK_CORRELATION and self.max_abs_difference <= MAX_ABS_DIFFERENCE
+        return self.rank_correlation >= MIN_RANK_CORRELATION and self.mean_abs_difference <= MAX_MEAN_DIFFERENCE
 
 
 def export_int8(model, tokenizer, folder: Path) -> Path:
@@ -137,8 +141,8 @@ def export_check(model, tokenizer, file: Path, pairs: list[tuple[str, str]]) -> 
     expected = torch_probabilities(model, tokenizer, pairs)
     actual = onnx_probabilities(file, tokenizer, pairs)
     if len(pairs) < 2 or np.ptp(expected) == 0 or np.ptp(actual) == 0:
-        correlation = 1.0 if np.allclose(expected, actual, atol=MAX_ABS_DIFFERENCE) else 0.0
+        correlation = 1.0 if np.allclose(expected, actual, atol=NEAR_TIES) else 0.0
     else:
         correlation = float(spearmanr(expected, actual).statistic)
-    difference = float(np.abs(expected - actual).max()) if len(pairs) else 0.0
-    return ExportCheck(pairs=len(pairs), rank_correlation=correlation, max_abs_difference=difference)
+    differences = np.abs(expected - actual) if len(pairs) else np.zeros(1)
+    return ExportCheck(len(pairs), correlation, float(differences.max()), float(differences.mean()))

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from knowledge.models import RelevanceModel
 from knowledge.relevance import MAX_CANDIDATES, active_scorer
-from knowledge.relevance.export import export_check, export_int8
+from knowledge.relevance.export import ExportCheck, export_check, export_int8
 from knowledge.relevance.files import META_FILE, meta_write
 from knowledge.services.relevance import relevance_model_activate, relevance_model_register, relevance_model_rollback
 
@@ -174,3 +174,16 @@ def test_relevance_admin__activate_and_roll_back_actions(model_folder, admin_cli
     assert RelevanceModel.objects.get(is_active=True) == first
     assert page.status_code == 200 and "toyset.report.first_relevant" in page.content.decode()
     assert admin_client.get(f"{url}add/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("correlation", "largest", "mean", "ok"),
+    [
+        (0.995, 0.35, 0.014, True),  # one pair near a logit of 0 moved: the order and the mass held
+        (0.90, 0.05, 0.010, False),  # reordered
+        (0.99, 0.20, 0.050, False),  # moved on the whole
+        (0.80, 0.001, 0.0005, True),  # near-ties reordered
+    ],
+)
+def test_export_check__gates_on_order_and_mean_difference(correlation, largest, mean, ok):
+    assert ExportCheck(256, correlation, largest, mean).ok is ok
