@@ -199,6 +199,8 @@ SEARCH_RANKING = {
 # A sentence-transformers CrossEncoder directory; when set, it re-scores the fused top results.
 RERANKER_MODEL = os.environ.get("RERANKER_MODEL", "")
 RERANKER_DEPTH = int(os.environ.get("RERANKER_DEPTH", "50"))  # candidates the cross-encoder reads per query
+# Trained relevance models (train_reranker, relevance_model): each version's folder is written here.
+RELEVANCE_MODELS_DIR = Path(os.environ.get("RELEVANCE_MODELS_DIR", BASE_DIR / "var" / "models" / "relevance"))
 
 # Keyword packs (knowledge.services.keyword_packs): a tenant and locale with at least MIN_CHUNKS live chunks
 # gets its postings packed per lexeme, rebuilt by the beat task once MIN_CHANGED chunks and CHANGED_SHARE

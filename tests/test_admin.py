@@ -33,6 +33,7 @@ from knowledge.models import (
     PolicyVersion,
     RankingProfile,
     ReceivedEvent,
+    RelevanceModel,
 )
 from knowledge.ranking import Ranking
 from knowledge.services.keyword_packs import keyword_pack_build
@@ -45,6 +46,7 @@ READ_ONLY = {
     Chunk, PolicyVersion, DocumentVersion, PromptTemplateVersion, AnswerRecord, AuditEvent, PurgeRun, KeywordPack,
     IngestionRun,
     ReceivedEvent,
+    RelevanceModel,
 }  # fmt: skip
 
 
@@ -226,6 +228,15 @@ def _samples(editor: User) -> dict:
             held_reasons=[{"trigger": "rejected", "detail": "1 of 1 lines rejected (100%, over 10%)"}],
         ),  # fmt: skip
         IngestionSettings: IngestionSettings.objects.create(tenant=tenant),
+        RelevanceModel: RelevanceModel.objects.create(
+            name="pqa",
+            version=1,
+            path="var/models/relevance/pqa-v1",
+            threshold=0.4,
+            datasets=[{"name": "hetpqa", "path": "/data/hetpqa", "pairs": 10}],
+            split={"hetpqa": {"unit": "asin", "train": ["a"], "calibrate": ["b"], "report": ["c"]}},
+            metrics={"hetpqa.report.first_relevant": 0.8},
+        ),  # fmt: skip
         User: editor,
         Group: Group.objects.create(name="editors"),
     }

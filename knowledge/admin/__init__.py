@@ -18,6 +18,7 @@ from core.admin import (
 from knowledge.admin import events  # noqa: F401 - registers the change-event sources and received events
 from knowledge.admin.forms import DocumentForm, EmbeddingSpaceForm, PolicyForm
 from knowledge.admin.ingestion import IngestionRunAdmin, IngestionSettingsAdmin  # noqa: F401 - registers them
+from knowledge.admin.relevance import RelevanceModelAdmin  # noqa: F401 - registers it
 from knowledge.models import (
     Chunk,
     ChunkEmbedding,

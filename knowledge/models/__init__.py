@@ -401,3 +401,4 @@ from knowledge.models.ingestion import (  # noqa: E402, F401 - the app's models
     ProductMedia,
     StagedRecord,
 )
+from knowledge.models.relevance import RelevanceModel  # noqa: E402, F401
