@@ -13,8 +13,11 @@ from assistant.evaluation.dataset import PqaSet, Question
 from assistant.evaluation.loading import Loaded
 from assistant.pipeline.pipeline import AssistantPipeline
 from assistant.pipeline.types import Ask, GuardrailRejected
+from assistant.providers import router
 from governance.models import Verdict
+from knowledge import warmup
 from knowledge.ingestion.progress import no_progress
+from knowledge.relevance import active_scorer
 
 NOT_ANSWERED = (Verdict.ABSTAINED, Verdict.REFUSED, "rejected")
 DIGITS = 4
@@ -35,8 +38,18 @@ class Outcome:
         return self.verdict not in NOT_ANSWERED
 
 
+def warm_up() -> None:
+    """Load what a web process loads before its first request, so the first answer is timed as any other."""
+    warmup.warm_up(serving=True)
+    router.warm_up()
+    scorer = active_scorer()
+    if scorer is not None:
+        scorer.score("warm up", ["warm up"])
+
+
 def ask_all(data: PqaSet, loaded: Loaded, questions: list[Question], progress=no_progress) -> list[Outcome]:
     """Ask every question with its product through the pipeline; time each answer; run the baselines."""
+    warm_up()
     pipeline, baselines, outcomes = AssistantPipeline(), Baselines(loaded), []
     for question in progress(questions, desc="questions", unit="question"):
         ask = Ask(capability="chat", question=question.text, product=loaded.handles[question.product])

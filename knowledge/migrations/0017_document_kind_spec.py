@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('knowledge', '0015_product_passages'),
+        ('knowledge', '0016_relevance_models'),
     ]
 
     operations = [
