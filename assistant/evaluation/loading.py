@@ -18,16 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from assistant.evaluation.dataset import PqaSet, Snippet
-from catalog.models import SKU, CustomerGroup, Product, Tenant
+from catalog.models import SKU, Category, CustomerGroup, PriceList, Product, Tenant
 from catalog.services import tenant_create
 from core.indexable import INDEX_BATCH, PENDING
 from core.tenancy import Caller
 from governance.keys import api_key_create
+from governance.models import ApiKey
 from knowledge.ingestion.apply import problem_lines
 from knowledge.ingestion.progress import no_progress
 from knowledge.ingestion.run import ImportOptions, feed_import
@@ -162,11 +164,21 @@ def _chunk_maps(loaded: Loaded, slugs: dict[str, str]) -> None:
     loaded.snippets_split = sum(1 for row in per_document if row["n"] > 1)
 
 
+@transaction.atomic
+def _tenants_delete(tenants) -> None:
+    """Delete evaluation tenants whole: first the rows whose references protect the ones the tenant cascades to
+    (keys name customer groups, price lists name them too, products name their category)."""
+    ApiKey.objects.filter(tenant__in=tenants).delete()
+    PriceList.objects.filter(tenant__in=tenants).delete()
+    Product.objects.filter(tenant__in=tenants).delete()
+    Category.objects.filter(tenant__in=tenants).delete()  # one level: the feed makes a single category
+    Tenant.objects.filter(pk__in=tenants).delete()
+
+
 def _swap_in(slug: str, tenant: Tenant) -> None:
     """Delete the previous (or an interrupted) load's tenant, then give the new one the slug."""
-    Tenant.objects.filter(Q(slug__startswith=f"{slug}-old-") | Q(slug__startswith=f"{slug}-new-")).exclude(
-        pk=tenant.pk
-    ).delete()
+    previous = Tenant.objects.filter(Q(slug__startswith=f"{slug}-old-") | Q(slug__startswith=f"{slug}-new-"))
+    _tenants_delete(list(previous.exclude(pk=tenant.pk).values_list("pk", flat=True)))
     Tenant.objects.filter(pk=tenant.pk).update(slug=slug)
     tenant.slug = slug
 

@@ -124,8 +124,12 @@ def test_evaluate_answers__leaves_out_the_products_the_active_model_learned_from
     assert list(Product.objects.filter(tenant=tenant).values_list("title", flat=True)) == [f"Product {PUZZLE}"]
 
 
-def test_evaluate_answers__a_set_the_model_never_saw_is_reported_whole(active_space, tmp_path):
+def test_evaluate_answers__a_set_the_model_never_saw_is_reported_whole_and_a_rerun_replaces_the_tenant(
+    active_space, tmp_path
+):
     dataset = write_set(tmp_path / "tiny")
+    _evaluate(dataset, tmp_path / "first.json", limit_questions=1)
+    first = Tenant.objects.get(slug="eval-answers-tiny")
     RelevanceModel.objects.create(
         name="pqa", version=2, path="absent", threshold=0.5, is_active=True,
         split={"semipqa": {"unit": "product_group", "train": [HEADPHONES], "calibrate": [], "report": []}},
@@ -135,6 +139,8 @@ def test_evaluate_answers__a_set_the_model_never_saw_is_reported_whole(active_sp
 
     assert figures["model"] == "pqa@v2" and figures["excluded_questions"] == 0
     assert figures["reported_questions"] == 2
+    assert list(Tenant.objects.filter(slug__startswith="eval-answers-tiny")) != [first]
+    assert Tenant.objects.filter(slug__startswith="eval-answers-tiny").count() == 1
 
 
 def test_evaluate_answers__refuses_a_model_whose_split_overlaps(tmp_path):
