@@ -196,12 +196,8 @@ def pqa_load(data: PqaSet, products: list[str], slug: str, progress: Callable = 
     group = CustomerGroup.objects.get(tenant=tenant, code=GROUP)
     issued = api_key_create(tenant=tenant, name="answer evaluation", customer_group=group)
     pks = dict(Product.objects.filter(tenant=tenant).values_list("handle", "pk"))
-    loaded = Loaded(
-        tenant, Caller.of(tenant, group, issued.key), handles, {p: pks[h] for p, h in handles.items()}
-    )
+    loaded = Loaded(tenant, Caller.of(tenant, group, issued.key), handles, {p: pks[h] for p, h in handles.items()})
     _chunk_maps(loaded, slugs)
-    loaded.snippets_skipped = sum(
-        1 for s in data.snippets.values() if s.product in handles and not s.text.strip()
-    )
+    loaded.snippets_skipped = sum(1 for s in data.snippets.values() if s.product in handles and not s.text.strip())
     loaded.seconds = time.monotonic() - started
     return loaded

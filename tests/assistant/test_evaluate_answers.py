@@ -85,19 +85,23 @@ def test_evaluate_answers__imports_the_set_as_a_feed_and_reports_every_figure(ac
     assert [key for key in KEYS if key not in figures] == []
     for key in SHARES:
         assert figures[key] is None or 0.0 <= figures[key] <= 1.0, key
-    assert figures["model"] == "none" and figures["token_f1"] is None and "no written answers" in figures["token_f1_note"]
+    assert figures["model"] == "none" and figures["token_f1"] is None
+    assert "no written answers" in figures["token_f1_note"]
     assert figures["questions"] == figures["reported_questions"] == 5
     assert (figures["answerable"], figures["unanswerable"]) == (3, 2)
     assert figures["cross_product_citations"] == 0
     assert 0 < figures["p50_ms"] <= figures["p95_ms"]
-    assert figures["baseline.first_citation_relevant"] == max(
-        figures[f"baseline.{name}.first_citation_relevant"] for name in ("bm25", "dense", "fused")
-    ) or figures["answered_answerable"] == 0
+    assert (
+        figures["baseline.first_citation_relevant"]
+        == max(figures[f"baseline.{name}.first_citation_relevant"] for name in ("bm25", "dense", "fused"))
+        or figures["answered_answerable"] == 0
+    )
     # Loaded through the importer: one applied run, one product per ASIN visible to the evaluation's group.
     tenant = Tenant.objects.get(slug="eval-answers-tiny")
     assert IngestionRun.objects.filter(tenant=tenant, state=IngestionRun.State.APPLIED).count() == 1
     assert set(Product.objects.filter(tenant=tenant).values_list("title", flat=True)) == {
-        f"Product {HEADPHONES}", f"Product {PUZZLE}"
+        f"Product {HEADPHONES}",
+        f"Product {PUZZLE}",
     }
     kinds = dict(Document.objects.filter(tenant=tenant).values_list("slug", "kind"))
     assert kinds == {"ha1": "spec", "ha2": "spec", "ha3": "review", "ha4": "qa", "hb1": "spec", "hb2": "spec",

@@ -76,6 +76,19 @@ def test_a_report_missing_a_promised_key_fails_the_run():
     assert run_all.missing_keys(report, "index_throughput", smoke=True) == ["encoded"]
 
 
+def test_answer_latency_promises_the_reranked_configurations_only_when_it_ran_them():
+    report = {key: 1 for key in run_all.required_keys("answer_latency", smoke=True)}
+    report["reranked"] = False
+
+    assert run_all.missing_keys(report, "answer_latency", smoke=True) == []
+    report["reranked"] = True
+    assert run_all.missing_keys(report, "answer_latency", smoke=True) == [
+        "cold_1_reranked.p95_ms", "cold_8_reranked.p95_ms", "relevance_model"
+    ]  # fmt: skip
+    del report["reranked"]
+    assert run_all.missing_keys(report, "answer_latency", smoke=True) == ["reranked"]  # it must say either way
+
+
 def test_search_latency_promises_every_configuration_of_its_sizes(monkeypatch):
     monkeypatch.delenv("BENCH_1M", raising=False)
     assert "smoke_filtered_8.p95_ms" in run_all.required_keys("search_latency", smoke=True)
