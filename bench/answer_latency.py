@@ -18,7 +18,6 @@ Run: .venv/bin/python bench/answer_latency.py --out FILE.json [--smoke]
 import http.client
 import json
 import os
-import re
 import socket
 import statistics
 import sys
@@ -31,6 +30,7 @@ os.environ.setdefault("EMBEDDING_THREADS", "1")  # this process times retrieval 
 for _name in ("LLM_BASE_URL", "LLM_MODEL", "LOCAL_LM_PATH", "ASSISTANT_ROUTES", "ASSISTANT_DEFAULT_PROVIDER"):
     os.environ.pop(_name, None)  # the extractive provider serves every request
 
+from _products import with_products  # noqa: E402
 from _stack import (  # noqa: E402
     bench_arguments,
     index_all,
@@ -276,42 +276,6 @@ def profile_retrieval(questions: list[tuple[str, str, str | None]]) -> dict:
     return out
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[0-9a-zäöüß]+", text.lower())
-
-
-def _names(title: str) -> list[list[str]]:
-    """How a question names a product: its title before the first comma, or that without a trailing noun
-    ("Sonora Studio 410 Max" for "Sonora Studio 410 Max Headphones, 30 h ANC"; a model number stays)."""
-    name = _words(title.split(",")[0])
-    return [name, name[:-1]] if len(name) >= 4 and name[-1].isalpha() else [name]
-
-
-def _holds(words: list[str], name: list[str]) -> bool:
-    return any(words[i : i + len(name)] == name for i in range(len(words) - len(name) + 1))
-
-
-def with_products(questions: list[tuple[str, str]]) -> list[tuple[str, str, str | None]]:
-    """Give each question the handle of the product it names (the longest name the key's caller sees), or None."""
-    from catalog.selectors import products_visible
-    from core.tenancy import Caller
-    from governance.models import ApiKey, hash_key
-
-    named = {}
-    for key in {key for key, _ in questions}:
-        api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(KEYS[key]))
-        caller = Caller.of(api_key.tenant, api_key.customer_group, api_key)
-        rows = products_visible(caller=caller).order_by("handle").values_list("handle", "title")
-        named[key] = [(name, handle) for handle, title in rows for name in _names(title)]
-    asked = []
-    for key, question in questions:
-        words = _words(question)
-        found = [(len(name), handle) for name, handle in named[key] if len(name) >= 2 and _holds(words, name)]
-        best = max(found, key=lambda item: item[0], default=(0, None))
-        asked.append((key, question, best[1]))
-    return asked
-
-
 def ensure_catalog(env: dict, smoke: bool) -> tuple[list, list]:
     """Seed the demo (--smoke: the smoke tenant), let a real worker index it; return (questions, warm-up), each
     with the product it names."""
@@ -326,7 +290,7 @@ def ensure_catalog(env: dict, smoke: bool) -> tuple[list, list]:
     else:
         run([sys.executable, "manage.py", "seed_demo"], env)
     index_all(env, "bench-answer")
-    return with_products(questions), with_products(warm_up)
+    return with_products(questions, KEYS), with_products(warm_up, KEYS)
 
 
 def trained_model(given: str | None) -> Path | None:
