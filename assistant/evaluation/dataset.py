@@ -63,6 +63,9 @@ def _rows(path: Path) -> list[dict]:
                 raise EvaluationInputError(f"{path}, line {number}: not JSON ({exc.msg})") from exc
     if not rows:
         raise EvaluationInputError(f"{path} holds no rows")
+    for number, row in enumerate(rows, 1):
+        if not isinstance(row, dict) or not {"_id", "text"} <= set(row):
+            raise EvaluationInputError(f"{path}, row {number}: every row needs an _id and a text")
     return rows
 
 
@@ -99,8 +102,14 @@ def _read_labels(path: Path) -> dict[str, dict[str, int]]:
             if not {"query-id", "corpus-id", column} <= set(reader.fieldnames or ()):
                 raise EvaluationInputError(f"{name}: expected a header with query-id, corpus-id and score (or label)")
             for row in reader:
+                try:
+                    label = int(row[column])
+                except (TypeError, ValueError):
+                    raise EvaluationInputError(
+                        f"{name}, line {reader.line_num}: {column} {row[column]!r} is not a whole number"
+                    ) from None
                 judged = labels.setdefault(row["query-id"], {})
-                judged[row["corpus-id"]] = max(judged.get(row["corpus-id"], 0), int(row[column]))
+                judged[row["corpus-id"]] = max(judged.get(row["corpus-id"], 0), label)
     return labels
 
 

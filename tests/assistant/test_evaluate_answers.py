@@ -158,16 +158,24 @@ def test_evaluate_answers__refuses_a_model_whose_split_overlaps(tmp_path):
     assert not (tmp_path / "answers.json").exists()
 
 
+BAD_QRELS = "query-id\tcorpus-id\tscore\nq1\tha1\tyes\n"
+NO_IDS = json.dumps({"id": "ha1", "asin": HEADPHONES}) + "\n"
+
+
 @pytest.mark.parametrize(
-    ("skip", "options", "message"),
+    ("skip", "files", "options", "message"),
     [
-        (("queries_all.jsonl",), {}, r"lacks queries_all\.jsonl"),
-        ((), {"product_field": "colour"}, r"unknown product field 'colour'.*has no 'colour'"),
-        ((), {"limit_questions": 0}, r"--limit-questions must be at least 1"),
+        (("queries_all.jsonl",), {}, {}, r"lacks queries_all\.jsonl"),
+        ((), {}, {"product_field": "colour"}, r"unknown product field 'colour'.*has no 'colour'"),
+        ((), {}, {"limit_questions": 0}, r"--limit-questions must be at least 1"),
+        ((), {"qrels/test.tsv": BAD_QRELS}, {}, r"test\.tsv, line 2: score 'yes' is not a whole number"),
+        ((), {"corpus.jsonl": NO_IDS}, {}, r"corpus\.jsonl, row 1: every row needs an _id and a text"),
     ],
 )
-def test_evaluate_answers__bad_input_is_a_command_error_saying_what_to_fix(tmp_path, skip, options, message):
+def test_evaluate_answers__bad_input_is_a_command_error_saying_what_to_fix(tmp_path, skip, files, options, message):
     dataset = write_set(tmp_path / "tiny", skip=skip)
+    for name, text in files.items():
+        (dataset / name).write_text(text)
 
     with pytest.raises(CommandError, match=message):
         _evaluate(dataset, tmp_path / "answers.json", **options)
