@@ -1,10 +1,15 @@
 """Answer latency: end-to-end POST /ai/v1/chat on the demo catalog, extractive provider, real HTTP to gunicorn.
 
-Configurations: 1 and 8 concurrent clients, each cold (distinct questions, the answer cache emptied first)
-and cached (the same questions again), in --rounds rounds (default 3: a p95 over one round of 65 requests
-moves by a quarter from run to run). For each: client-side p50/p95/p99 and throughput, and the mean time
-per pipeline step as the server recorded it (AnswerRecord.latency_ms). Then, for the evidence, the retrieval
-legs timed one by one in this process on the same questions (one torch thread, as a web process uses).
+Each question about one product names it (`product`), as a storefront's product page does; the others
+(policies, the catalog) name none. Configurations: 1 and 8 concurrent clients, each cold (distinct questions,
+the answer cache emptied first) and cached (the same questions again), in --rounds rounds (default 3: a p95
+over one round of 65 requests moves by a quarter from run to run). For each: client-side p50/p95/p99 and
+throughput, and the mean time per pipeline step as the server recorded it (AnswerRecord.latency_ms). Then, for
+the evidence, the retrieval legs timed one by one in this process on the same questions (one torch thread, as
+a web process uses). With a trained relevance model (--relevance-model PATH, else the newest folder with a
+meta.json under RELEVANCE_MODELS_DIR), it is registered and activated in the benchmark's database and the cold
+configurations run again as `cold_1_reranked` and `cold_8_reranked`; without one they are left out
+(`reranked` false).
 Own data folder var/bench/answer, wiped at the start; the demo is seeded and indexed by a real worker.
 --smoke: a small factory-built tenant and questions made from it instead of the demo.
 Run: .venv/bin/python bench/answer_latency.py --out FILE.json [--smoke]
@@ -19,11 +24,13 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 os.environ.setdefault("EMBEDDING_THREADS", "1")  # this process times retrieval legs as a web process runs them
 for _name in ("LLM_BASE_URL", "LLM_MODEL", "LOCAL_LM_PATH", "ASSISTANT_ROUTES", "ASSISTANT_DEFAULT_PROVIDER"):
     os.environ.pop(_name, None)  # the extractive provider serves every request
 
+from _products import with_products  # noqa: E402
 from _stack import (  # noqa: E402
     bench_arguments,
     index_all,
@@ -133,8 +140,8 @@ class Client:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
-    def ask(self, key: str, question: str) -> tuple[float, dict]:
-        body = json.dumps({"question": question})
+    def ask(self, key: str, question: str, product: str | None = None) -> tuple[float, dict]:
+        body = json.dumps({"question": question} | ({"product": product} if product else {}))
         headers = {"Authorization": f"Api-Key {KEYS[key]}", "Content-Type": "application/json"}
         began = time.perf_counter()
         try:
@@ -154,7 +161,7 @@ class Client:
         return elapsed, json.loads(data)
 
 
-def run_config(port: int, questions: list[tuple[str, str]], clients: int) -> dict:
+def run_config(port: int, questions: list[tuple[str, str, str | None]], clients: int) -> dict:
     """Send every question once, over `clients` concurrent connections; return latencies and bodies."""
     local = threading.local()
 
@@ -217,7 +224,7 @@ def figures_of(name: str, result: dict) -> dict:
     return out
 
 
-def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
+def profile_retrieval(questions: list[tuple[str, str, str | None]]) -> dict:
     """Time each part of `search()` on the same questions, in this process, sequentially (the evidence)."""
     from assistant.pipeline.guardrails import InputGuardrail
     from assistant.pipeline.types import Ask
@@ -238,7 +245,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
     path = embedding.model_path_for(space)
     encode_query(path, "warm up")
     callers = {}
-    for key in {key for key, _ in questions}:
+    for key in {key for key, *_ in questions}:
         api_key = ApiKey.objects.select_related("tenant", "customer_group").get(key_hash=hash_key(KEYS[key]))
         callers[key] = Caller.of(api_key.tenant, api_key.customer_group, api_key)
     timings: dict[str, list[float]] = {}
@@ -249,7 +256,7 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
         timings.setdefault(name, []).append((time.perf_counter() - began) * 1000)
         return value
 
-    for key, question in questions:
+    for key, question, _ in questions:
         caller = callers[key]
         query = InputGuardrail().run(Ask("chat", question)).question
         params = {"q": query, "page": 1, "page_size": 8}
@@ -270,7 +277,8 @@ def profile_retrieval(questions: list[tuple[str, str]]) -> dict:
 
 
 def ensure_catalog(env: dict, smoke: bool) -> tuple[list, list]:
-    """Seed the demo (--smoke: the smoke tenant), let a real worker index it; return (questions, warm-up)."""
+    """Seed the demo (--smoke: the smoke tenant), let a real worker index it; return (questions, warm-up), each
+    with the product it names."""
     questions, warm_up = QUESTIONS, WARM_UP
     if smoke:
         from _smoke import smoke_catalog, smoke_questions
@@ -282,7 +290,46 @@ def ensure_catalog(env: dict, smoke: bool) -> tuple[list, list]:
     else:
         run([sys.executable, "manage.py", "seed_demo"], env)
     index_all(env, "bench-answer")
-    return questions, warm_up
+    return with_products(questions, KEYS), with_products(warm_up, KEYS)
+
+
+def trained_model(given: str | None) -> Path | None:
+    """The relevance model folder to activate: --relevance-model, else the newest with a meta.json, else None."""
+    from django.conf import settings
+
+    if given:
+        if not (Path(given) / "meta.json").is_file():
+            raise SystemExit(f"--relevance-model {given}: no meta.json there (a folder train_reranker wrote)")
+        return Path(given)
+    folders = [meta.parent for meta in Path(settings.RELEVANCE_MODELS_DIR).glob("*/meta.json")]
+    return max(folders, key=lambda folder: (folder / "meta.json").stat().st_mtime, default=None)
+
+
+def activate_model(env: dict, folder: Path) -> str:
+    """Register and activate the folder in this benchmark's database; wait until web processes read it."""
+    from knowledge.models import RelevanceModel
+    from knowledge.relevance.scoring import ACTIVE_TTL_S
+
+    run([sys.executable, "manage.py", "relevance_model", "register", str(folder.resolve()), "--activate"], env)
+    time.sleep(ACTIVE_TTL_S + 1)  # each web process reads the active model again after this long
+    return RelevanceModel.objects.get(is_active=True).label
+
+
+def run_reranked(port: int, questions: list, warm_up: list, args, env: dict, results: dict) -> str | None:
+    """The cold configurations again with the relevance model active; its label, or None without a model."""
+    from django.conf import settings
+
+    folder = trained_model(args.relevance_model)
+    if folder is None:
+        print(f"no trained relevance model under {settings.RELEVANCE_MODELS_DIR}: reranked configurations left out")
+        return None
+    label = activate_model(env, folder)
+    run_config(port, warm_up * 4, args.clients)  # every web process loads the model's session
+    for clients in (1, args.clients):
+        for _ in range(args.rounds):
+            flush_answer_cache()
+            merge_round(results, f"cold_{clients}_reranked", run_config(port, questions, clients))
+    return label
 
 
 def start_web(env: dict, port: int):
@@ -312,6 +359,7 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="rounds of every configuration (a p95 over 65 requests is noisy)"
     )
+    parser.add_argument("--relevance-model", help="a trained relevance model folder (default: the newest one)")
     args = parser.parse_args()
     args.rounds = 1 if args.smoke else args.rounds
     own_folder("answer", smoke=args.smoke)
@@ -333,12 +381,18 @@ def main() -> None:
                 flush_answer_cache()
                 merge_round(results, f"cold_{clients}", run_config(port, questions, clients))
                 merge_round(results, f"cached_{clients}", run_config(port, questions, clients))
+        figures["relevance_model"] = run_reranked(port, questions, warm_up, args, env, results) or "none"
+        figures["reranked"] = figures["relevance_model"] != "none"
         figures["load_1m_after_http"] = round(os.getloadavg()[0], 2)
     finally:
         stack.stop([web])
         log.close()
     for name in ("cold_1", "cached_1", f"cold_{args.clients}", f"cached_{args.clients}"):
         figures |= figures_of(name, results[name])
+    for name in ("cold_1_reranked", f"cold_{args.clients}_reranked"):
+        if name in results:
+            figures |= figures_of(name, results[name])
+    figures["with_product"] = sum(1 for _, _, product in questions if product)
     verdicts: dict[str, int] = {}
     for body in results["cold_1"]["bodies"][: len(questions)]:  # one round
         verdicts[body["verdict"]] = verdicts.get(body["verdict"], 0) + 1

@@ -100,6 +100,9 @@ class DocumentKind(models.TextChoices):
     GUIDE = "guide", "Guide"
     REVIEW = "review", "Customer review"
     QA = "qa", "Customer Q&A"
+    # What the product's maker states (attributes, feature bullets, descriptions) kept as separate passages:
+    # attached to its product, it speaks for the product as its own text does.
+    SPEC = "spec", "Product information"
 
 
 class DocumentFormat(models.TextChoices):

@@ -14,6 +14,7 @@ from config import embedded
 BENCH_DIR = Path(settings.BASE_DIR) / "bench"
 sys.path.insert(0, str(BENCH_DIR))
 
+import _products  # noqa: E402
 import _stack  # noqa: E402
 import run_all  # noqa: E402
 
@@ -74,6 +75,30 @@ def test_a_report_missing_a_promised_key_fails_the_run():
     assert run_all.missing_keys(report, "index_throughput", smoke=True) == []
     del report["encoded"]
     assert run_all.missing_keys(report, "index_throughput", smoke=True) == ["encoded"]
+
+
+def test_answer_latency_promises_the_reranked_configurations_only_when_it_ran_them():
+    report = {key: 1 for key in run_all.required_keys("answer_latency", smoke=True)}
+    report["reranked"] = False
+
+    assert run_all.missing_keys(report, "answer_latency", smoke=True) == []
+    report["reranked"] = True
+    assert run_all.missing_keys(report, "answer_latency", smoke=True) == [
+        "cold_1_reranked.p95_ms", "cold_8_reranked.p95_ms", "relevance_model"
+    ]  # fmt: skip
+    del report["reranked"]
+    assert run_all.missing_keys(report, "answer_latency", smoke=True) == ["reranked"]  # it must say either way
+
+
+def test_a_question_names_its_product_by_the_title_before_the_comma_with_or_without_the_noun():
+    names = _products._names("Sonora Studio 410 Max Headphones, 30 h ANC")
+    numbered = _products._names("Lumen Desk Lamp 100")
+    words = _products._words("What is the battery life of the Sonora Studio 410 Max?")
+
+    assert names == [["sonora", "studio", "410", "max", "headphones"], ["sonora", "studio", "410", "max"]]
+    assert numbered == [["lumen", "desk", "lamp", "100"]]  # a model number is never dropped
+    assert _products._holds(words, names[1]) and not _products._holds(words, names[0])
+    assert not _products._holds(_products._words("Is the Lumen Desk Lamp 999 bright?"), numbered[0])
 
 
 def test_search_latency_promises_every_configuration_of_its_sizes(monkeypatch):
