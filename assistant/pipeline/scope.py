@@ -5,7 +5,8 @@ The cue is read from the question's structure, not from a list of sentences:
 - a comparative pointing at another item: "a quieter one", "a cheaper model", "something a bit lighter",
   "one that is less expensive", "etwas Leiseres", "ein günstigeres Modell";
 - "than" / "als" after a comparison, comparing with an item ("than this", "than the Aural") rather than a
-  figure ("more than 20 hours", "länger als 10 Stunden");
+  figure ("more than 20 hours", "länger als 10 Stunden") or a clause about the same item ("than it is for
+  more players", "than this was last year");
 - a word naming alternatives or comparison ("alternatives", "similar", "versus", "compared"), or "other" /
   "another" before a word for catalog items ("other brands", "another model").
 Comparatives are recognised by form (an "-er" word, or "more" / "less" before a word); the frames around
@@ -27,6 +28,7 @@ INTENSIFIER = frozenset("a bit little slightly much even lot somewhat way noch e
 RELATIVE = frozenset("that which".split())  # "one that is quieter"
 COPULA = frozenset("is are s was be".split())
 MORE_LESS = frozenset("more less fewer mehr weniger".split())
+CLAUSE_VERBS = frozenset("is are was were does do did will would can could used has have ist war".split())
 # Words for catalog items, after a comparative or "other": "a cheaper model", "other brands".
 ITEM = frozenset(
     "one ones model models version versions option options alternative alternatives variant variants product "
@@ -35,7 +37,7 @@ ITEM = frozenset(
 )
 # What "than" / "als" compares with when the question compares items (pronouns, determiners, names).
 REFERENT = frozenset(
-    "this that these those it the mine my your yours its other others another any anything everything "
+    "this that these those the mine my your yours other others another any anything everything "
     "dies diese dieser dieses das der die den dem mein meiner meins ihr ihrer andere anderen".split()
 )
 ALTERNATIVES = re.compile(
@@ -89,6 +91,8 @@ def _than_an_item(words: _Words, i: int) -> bool:
     before, after = words.at(i - 1), words.at(i + 1)
     if not after or after[0].isdigit() or before in ("rather", "other"):
         return False
+    if after in ("this", "that") and words.at(i + 2) in CLAUSE_VERBS:
+        return False  # "than this is for ...", "than that was": a clause about the same item, not another one
     named = words.original[i + 1][:1].isupper() and after != "i"
     if words.lower[i] == "als":  # "als" is also "as", "when": only after a comparison
         return _comparison_at(words, i - 1) > 0 and (after in REFERENT or named)
