@@ -37,6 +37,9 @@ NAME_WEIGHT = 0.5  # a product's name identifies what to talk about; the other w
 TITLE_WEIGHT = 0.6  # a term only in the passage's title (or citation key) supports its sentences less
 LABEL_LINE_RE = re.compile(r"^(Brand|Category|Marke|Kategorie): ")
 LABEL_TERMS = frozenset(stem(w) for w in ("brand", "category", "marke", "kategorie", "hersteller", "manufacturer"))
+# With relevance scores: a sentence sharing the question's words gains a little over its passage's relevance,
+# enough to choose among one passage's sentences, too little to outrank a passage the model prefers.
+OVERLAP_BONUS = 0.01
 COVERAGE_MIN = 0.5  # share of the question's content terms the passages must hold, else no draft
 SKU_LINE_RE = re.compile(r"^SKU \S+$")
 LOWERABLE = frozenset("the it its they this these those you your we our a an der die das es sie".split())
@@ -126,7 +129,7 @@ class ExtractiveProvider:
         threshold = request.relevance_threshold
         support = self._supporting(request.question, request.locale, units, limit * CANDIDATES, threshold)
         if threshold is not None and any(u.passage.relevance is not None for u in units):
-            units = [u for u in units if (u.passage.relevance or 0.0) >= threshold]  # the lead answers too
+            units = _best_passage(units, threshold)  # the lead states what the most relevant passage says
         return self._answer(request, units, support, limit)
 
     def _answer(self, request: ProviderRequest, units: list[_Unit], support: list[_Unit], limit: int) -> str:
@@ -206,7 +209,7 @@ class ExtractiveProvider:
         about = shape.topic(wanted, answering)
         overlap = {id(u): len(wanted & u.terms) for u in answering}
         scored = [
-            (u.passage.relevance + 0.1 * min(overlap[id(u)], 5), u)
+            (u.passage.relevance + OVERLAP_BONUS * min(overlap[id(u)], 5), u)
             for u in answering
             if overlap[id(u)] and shape.on_topic(u, about)
         ]
@@ -279,6 +282,15 @@ def _covers(question: str, locale: str, terms: list[str], units: list[_Unit]) ->
     wanted = [t for t in asked if t not in GENERIC] or asked or terms
     covered = sum(1 for t in wanted if t in vocabulary or any(stem(s) in vocabulary for s in SYNONYMS.get(t, ())))
     return covered / len(wanted) >= COVERAGE_MIN
+
+
+def _best_passage(units: list[_Unit], threshold: float) -> list[_Unit]:
+    """The units of the passage the model scores highest, when it reaches the threshold (else none)."""
+    scored = [u for u in units if u.passage.relevance is not None and u.passage.relevance >= threshold]
+    if not scored:
+        return []
+    best = max(scored, key=lambda u: (u.passage.relevance, -u.rank)).passage
+    return [u for u in scored if u.passage is best]
 
 
 def _pick(units: list[_Unit], limit: int) -> list[_Unit]:
