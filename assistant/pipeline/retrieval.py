@@ -122,13 +122,16 @@ class HybridRetriever:
             with_policies=scope is not None,
         )
         result = search(request)
-        hits = within_product(result.hits, self.k) if scope else diversified(result.hits, self.k)
+        # Within one product the relevance model reads MAX_CANDIDATES of its passages and keeps the best k.
+        candidates = max(self.k, MAX_CANDIDATES) if scope else self.k
+        hits = within_product(result.hits, candidates) if scope else diversified(result.hits, self.k)
         passages = tuple(Passage(hit.chunk, hit.score, dict(hit.legs)) for hit in hits)
         return Retrieved(
+            keep=self.k,
             passages=passages,
             confidence=coverage(guarded.question, passages),
             versions=_versions(result.versions),
-            hits=tuple(hits),
+            hits=tuple(hits[: self.k]),
             count=result.count,
         )
 
@@ -175,21 +178,22 @@ class IdentityReranker:
     version = "none"
 
     def run(self, *, guarded: Guarded, retrieved: Retrieved) -> Retrieved:
-        return retrieved
+        return kept(retrieved)
 
 
 class RelevanceReranker:
     """Re-order a question's first passages by the active relevance model's probability that each answers it.
 
-    The first MAX_CANDIDATES passages (title and text) are scored and sorted, the rest keep their place after
-    them; each scored passage keeps its probability and the answer its threshold, for the verifier. With no
-    active model, or a locale the model was not trained for, the order stays and the versions say why (the
+        The first MAX_CANDIDATES passages (their text, as the model was trained on) are scored and sorted, the rest
+        keep their place after them, and the first `keep` go on to the prompt; each scored passage keeps its
+        probability and the answer its threshold, for the verifier. With no active model, or a locale the model was
+        not trained for, the order stays and the versions say why (the
     verifier then checks the answer lexically). Only chat and search answer a question.
     """
 
     def run(self, *, guarded: Guarded, retrieved: Retrieved) -> Retrieved:
         if guarded.ask.capability not in ANSWERING or not retrieved.passages:
-            return retrieved
+            return kept(retrieved)
         scorer = active_scorer()
         if scorer is None:
             return _relevance_version(retrieved, "lexical: no model")
@@ -198,7 +202,7 @@ class RelevanceReranker:
         head = retrieved.passages[:MAX_CANDIDATES]
         # A broken model folder must not fail the answer; ONNX Runtime raises its own exception classes.
         try:
-            probabilities = scorer.score(guarded.question, [f"{p.chunk.title}\n{p.chunk.text}" for p in head])
+            probabilities = scorer.score(guarded.question, [p.chunk.text for p in head])
         except Exception as exc:  # noqa: BLE001
             logger.warning("relevance model %s failed: %s; answering lexically", scorer.version, type(exc).__name__)
             return _relevance_version(retrieved, "lexical: model failed")
@@ -213,7 +217,13 @@ class RelevanceReranker:
 
 
 def _relevance_version(retrieved: Retrieved, relevance: str) -> Retrieved:
-    """Name the relevance step in the versions, and after search's re-rankers (the record keeps both)."""
+    """Name the relevance step in the versions, and after search's re-rankers (the record keeps both); keep the
+    first `keep` passages for the prompt."""
     reranker = retrieved.versions.get("reranker") or "none"
     versions = {**retrieved.versions, "relevance": relevance, "reranker": f"{reranker}; relevance {relevance}"}
-    return replace(retrieved, versions=versions)
+    return kept(replace(retrieved, versions=versions))
+
+
+def kept(retrieved: Retrieved) -> Retrieved:
+    """The first `keep` passages (all when retrieval read no more than the prompt takes)."""
+    return replace(retrieved, passages=retrieved.passages[: retrieved.keep]) if retrieved.keep else retrieved

@@ -103,6 +103,7 @@ class Retrieved:
     hits: tuple = ()  # search: the page of SearchHits shown to the client
     count: int = 0
     relevance_threshold: float | None = None  # the relevance model's threshold; None: no model scored them
+    keep: int | None = None  # passages for the prompt once re-ranked (retrieval may read more candidates)
 
 
 @dataclass(frozen=True)

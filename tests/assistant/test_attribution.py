@@ -42,16 +42,21 @@ def test_prompt__lists_a_customers_passage_as_theirs(backpack):
     assert "(product:summit-trail@1#attrs)" in prompt.request.prompt
 
 
+STRAPS, COVER = "The shoulder straps stay comfortable [1].", "The rain cover sits in the lid pocket [1]."
+
+
 @pytest.mark.parametrize(
-    ("key", "locale", "served"),
+    ("key", "locale", "draft", "served"),
     [
-        ("doc:summit-heavy", "en", "A customer reviewer (4/5) says: The shoulder straps stay comfortable [1]."),
-        ("doc:summit-rain-cover", "en", "A customer answered: The shoulder straps stay comfortable [1]."),
-        ("doc:summit-heavy", "de", "Ein Kunde (Bewertung 4/5) sagt: The shoulder straps stay comfortable [1]."),
+        ("doc:summit-heavy", "en", STRAPS, "A customer reviewer (4/5) says: The shoulder straps stay comfortable [1]."),
+        ("doc:summit-rain-cover", "en", COVER, "A customer answered: The rain cover sits in the lid pocket [1]."),
+        ("doc:summit-heavy", "de", STRAPS, "Ein Kunde (Bewertung 4/5) sagt: The shoulder straps stay comfortable [1]."),
     ],
 )
-def test_verifier__corrects_an_unattributed_customer_statement_to_an_attributed_one(backpack, key, locale, served):
-    result = _verify(backpack, "The shoulder straps stay comfortable [1].", key, locale=locale)
+def test_verifier__corrects_an_unattributed_customer_statement_to_an_attributed_one(
+    backpack, key, locale, draft, served
+):
+    result = _verify(backpack, draft, key, locale=locale)
 
     assert result.verdict == "corrected"
     assert result.answer == served
