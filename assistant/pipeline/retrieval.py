@@ -212,6 +212,7 @@ class RelevanceReranker:
             retrieved,
             passages=(*scored, *retrieved.passages[MAX_CANDIDATES:]),
             relevance_threshold=scorer.threshold,
+            confidence=_confidence(scored[0].relevance, scorer.threshold, retrieved.confidence),
         )
         return _relevance_version(retrieved, scorer.version)
 
@@ -222,6 +223,15 @@ def _relevance_version(retrieved: Retrieved, relevance: str) -> Retrieved:
     reranker = retrieved.versions.get("reranker") or "none"
     versions = {**retrieved.versions, "relevance": relevance, "reranker": f"{reranker}; relevance {relevance}"}
     return kept(replace(retrieved, versions=versions))
+
+
+def _confidence(best: float, threshold: float, lexical: float) -> float:
+    """How well the passages cover the question, by the model when it scored them: sure when the best passage
+    reaches the threshold, else no surer than the words they share ("is it digital?" shares none with
+    "display_type: analog", which answers it)."""
+    if best >= threshold:
+        return 1.0
+    return min(lexical, best / threshold) if threshold > 0 else lexical
 
 
 def kept(retrieved: Retrieved) -> Retrieved:

@@ -153,8 +153,8 @@ class ExtractiveProvider:
             for text in passage_units(passage.text):
                 if text.rstrip(":").strip() == passage.title.strip() or SKU_LINE_RE.match(text):
                     continue  # a heading repeating the title, or a bare "SKU <code>" line, says nothing
-                if len(text.split()) < 3 and ":" not in text:
-                    continue  # a lone heading ("Support") is not an answer
+                if len(text.split()) < 3 and ":" not in text and passage.relevance is None:
+                    continue  # a lone heading ("Support") is not an answer; a scored "Yes, it does." may be
                 units.append(_Unit(passage, rank, text, frozenset(content_terms(text)), title_terms))
         return units
 

@@ -152,18 +152,15 @@ def test_held_run__applied_from_the_admin_by_the_worker(client, tmp_path, live_w
 
 @pytest.fixture
 def broker_unreachable():
-    """Point the Celery app at a port nothing listens on (connections are refused), then restore it."""
+    """Point the Celery app at a port nothing listens on (connections are refused), then restore its own pools
+    (kombu keeps pools per broker URL process-wide: the working ones are left open for the tests after)."""
     app = current_app._get_current_object()
-    saved = app.conf.broker_url
-
-    def repoint(url: str) -> None:
-        app.pool.force_close_all()
-        app._pool = None
-        app.conf.broker_url = url
-
-    repoint("redis://127.0.0.1:9/0")
+    saved = (app.conf.broker_url, app._pool, app.amqp._producer_pool)
+    app._pool = app.amqp._producer_pool = None
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
     yield
-    repoint(saved)
+    app.pool.force_close_all()  # the unreachable URL's pool only
+    app.conf.broker_url, app._pool, app.amqp._producer_pool = saved
 
 
 @committed
