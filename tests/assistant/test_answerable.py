@@ -6,7 +6,6 @@ passages', the question's numbers and codes are in them); measures compare norma
 """
 
 import re
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -21,7 +20,7 @@ from knowledge.relevance.scoring import forget_active
 from knowledge.services.relevance import relevance_model_activate
 from tests import factories
 from tests.assistant.conftest import index_all
-from tests.assistant.fake_openai import FakeOpenAI, Reply, provider_config
+from tests.assistant.fake_openai import Reply
 from tests.assistant.sse import sse_events
 
 CHAT = "/ai/v1/chat"
@@ -192,17 +191,6 @@ def test_answerable__a_model_whose_files_fail_to_load_leaves_the_lexical_path(ga
 
 
 # A drafting LLM (the OpenAI protocol) -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def llm(settings):
-    """Route every capability to a fake LLM under a fresh name."""
-    with FakeOpenAI() as server:
-        name = f"knowall-{uuid.uuid4().hex[:8]}"
-        settings.ASSISTANT_PROVIDERS = {**settings.ASSISTANT_PROVIDERS, name: provider_config(server, name=name)}
-        settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = name
-        server.provider_name = name
-        yield server
 
 
 def _citing(phrase: str, sentence: str):

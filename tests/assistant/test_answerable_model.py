@@ -105,18 +105,17 @@ def test_answerable_with_model__the_calibrated_threshold_decides_what_is_served(
     assert (body["verdict"] == "abstained") is not any(c.status != "removed" for c in record.claims.all())
 
 
-def test_answerable_with_model__a_draft_citing_no_passage_at_the_threshold_abstains_as_not_answered(lamps, pinned):
+def test_answerable_with_model__no_passage_at_the_threshold_abstains_as_not_answered(lamps, pinned):
     model = pinned(1.0)  # no probability reaches it
 
     body, record = _ask(lamps, ANSWERABLE[0])
 
     _assert_relevance_decides(body, record, model)
-    assert "2.4 kg" in record.draft  # drafted from the passages, then every sentence removed
+    assert record.draft == ""  # the built-in synthesizer drafts from passages at the threshold only
     assert body["verdict"] == "abstained" and body["citations"] == [], _evidence(record)
     message = "Nothing in Kestrel Desk Lamp's information answers this question."
     assert body["abstain_reason"] == {"code": "not_answered", "message": message}
     assert record.abstain_reason == "not_answered"
-    assert {tuple(c.reasons) for c in record.claims.all()} == {("irrelevant",)}
 
 
 def test_answerable_with_model__a_draft_citing_passages_at_the_threshold_is_served(lamps, pinned):
@@ -137,3 +136,16 @@ def test_answerable_with_model__a_locale_the_model_was_not_trained_for_stays_lex
     assert "2,4 kg" in body["answer"]
     assert "relevance lexical: de not trained" in record.reranker_version
     assert all("relevance" not in row for row in record.retrieved)
+
+
+def test_answerable_with_model__an_llm_sentence_citing_no_passage_at_the_threshold_is_removed(lamps, pinned, llm):
+    model = pinned(1.0)  # no probability reaches it
+    llm.reply("The Kestrel lamp weighs 2.4 kg [1].")
+
+    body, record = _ask(lamps, ANSWERABLE[0])
+
+    _assert_relevance_decides(body, record, model)
+    assert "2.4 kg" in record.draft and record.provider == llm.provider_name  # drafted, then removed
+    assert body["verdict"] == "abstained" and body["citations"] == []
+    assert {tuple(c.reasons) for c in record.claims.all()} == {("irrelevant",)}
+    assert record.abstain_reason == "not_answered"
