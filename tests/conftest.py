@@ -1,3 +1,4 @@
+import uuid
 from functools import partial
 
 import pytest
@@ -11,6 +12,7 @@ from knowledge.relevance.build import BuildRequest, relevance_model_build
 from knowledge.relevance.training import TrainConfig
 from knowledge.services.relevance import relevance_model_register
 from knowledge.services.spaces import embedding_space_create
+from tests.assistant.fake_openai import FakeOpenAI, provider_config
 from tests.relevance_data import write_product_set
 from tests.worker import Worker, drain_queue
 
@@ -121,3 +123,15 @@ def trained_relevance_model(db, trained_relevance_folder):
     """The session's trained relevance model registered in this test's database; not active (activate it with
     `relevance_model_activate(model=...)` where a test needs it)."""
     return relevance_model_register(path=trained_relevance_folder)
+
+
+@pytest.fixture
+def llm(settings):
+    """Route every capability and every escalation to a fake OpenAI-protocol server under a fresh name (fresh
+    breaker state); it records the requests it is sent."""
+    with FakeOpenAI() as server:
+        name = f"llm-{uuid.uuid4().hex[:8]}"
+        settings.ASSISTANT_PROVIDERS = {**settings.ASSISTANT_PROVIDERS, name: provider_config(server, name=name)}
+        settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = name
+        server.provider_name = name
+        yield server

@@ -1,6 +1,5 @@
 """A small shop for assistant tests: headphones and a drill, two price lists, stock, policies, reviews."""
 
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -9,7 +8,6 @@ import pytest
 from catalog import services as catalog_services
 from knowledge.services.indexing import sources_index
 from tests import factories
-from tests.assistant.fake_openai import FakeOpenAI, provider_config
 
 
 @dataclass
@@ -177,14 +175,3 @@ def demo_catalog(django_db_setup, django_db_blocker):
     yield DEMO_KEYS
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
-
-
-@pytest.fixture
-def llm(settings):
-    """Route every capability to a fake LLM under a fresh name."""
-    with FakeOpenAI() as server:
-        name = f"knowall-{uuid.uuid4().hex[:8]}"
-        settings.ASSISTANT_PROVIDERS = {**settings.ASSISTANT_PROVIDERS, name: provider_config(server, name=name)}
-        settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = name
-        server.provider_name = name
-        yield server

@@ -7,13 +7,12 @@ was never retrieved. Every answer is checked whole (JSON), token by token (SSE) 
 
 import json
 import re
-import uuid
 
 import pytest
 
 from assistant.text import CITATION_RE
 from governance.models import AnswerRecord
-from tests.assistant.fake_openai import FAKE_SKU, UNCITED_SENTENCE, FakeOpenAI, Reply, provider_config
+from tests.assistant.fake_openai import FAKE_SKU, UNCITED_SENTENCE, Reply
 from tests.assistant.sse import sse_events
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +24,6 @@ QUESTIONS = [
     "How long do I have to return an item?",
     "What is the torque of the Boltwerk drill?",
 ]
-
-
-@pytest.fixture
-def llm(settings):
-    """Route every capability and every escalation to a fake LLM under a fresh name (fresh breaker state)."""
-    with FakeOpenAI() as server:
-        name = f"adversary-{uuid.uuid4().hex[:8]}"
-        settings.ASSISTANT_PROVIDERS = {**settings.ASSISTANT_PROVIDERS, name: provider_config(server, name=name)}
-        settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = name
-        server.provider_name = name
-        yield server
 
 
 def _assert_nothing_invented(text: str, invented: list[str]) -> None:

@@ -16,7 +16,7 @@ from governance.checks import pii_vault_key_check
 from governance.models import AnswerRecord, AuditEvent, PiiToken
 from governance.vault import TOKEN_RE, pii_detokenize, pii_tokenize, vault_keys
 from tests import factories
-from tests.assistant.fake_openai import FakeOpenAI, Reply, drill_request, provider_config
+from tests.assistant.fake_openai import Reply, drill_request
 from tests.governance.pii_corpus import planted_corpus
 from tests.governance.retention_data import answer
 
@@ -32,17 +32,6 @@ PLANTED = ("Anna Schmidt", "anna.schmidt@example.com", "+49 171 2345678")
 @pytest.fixture
 def tenant():
     return factories.TenantFactory(slug=f"vault-{uuid.uuid4().hex[:6]}")
-
-
-@pytest.fixture
-def remote(settings):
-    """Every capability and escalation routed to a recording OpenAI-protocol server (fresh breaker name)."""
-    with FakeOpenAI() as server:
-        name = f"outside-{uuid.uuid4().hex[:8]}"
-        settings.ASSISTANT_PROVIDERS = {**settings.ASSISTANT_PROVIDERS, name: provider_config(server, name=name)}
-        settings.ASSISTANT_DEFAULT_PROVIDER = settings.ASSISTANT_ESCALATE_TO = name
-        server.provider_name = name
-        yield server
 
 
 def _reviewer(*, can_detokenize: bool) -> User:
@@ -148,26 +137,26 @@ def test_vault_key__required_outside_debug_and_must_be_a_fernet_key(settings):
 # Before an outside provider ---------------------------------------------------------------------------------------
 
 
-def test_router_complete__no_planted_value_of_the_corpus_reaches_the_outside_provider(tenant, remote):
+def test_router_complete__no_planted_value_of_the_corpus_reaches_the_outside_provider(tenant, llm):
     corpus = planted_corpus()
     decision = router.route(capability="chat", risk="low", confidence=0.9, tenant_id=tenant.pk)
 
     for text, _ in corpus:
         router.complete(decision, drill_request(question=text, prompt=f"Question: {text}"), tenant_id=tenant.pk)
 
-    sent = [json.dumps(r.body["messages"], ensure_ascii=False) for r in remote.chat_requests]
+    sent = [json.dumps(r.body["messages"], ensure_ascii=False) for r in llm.chat_requests]
     assert len(sent) == len(corpus) >= 200
     leaked = [value for (_, values), body in zip(corpus, sent, strict=True) for _, value in values if value in body]
     assert leaked == []
     assert all(TOKEN_RE.search(body) for body in sent)
 
 
-def test_router_complete__the_draft_gets_this_requests_own_values_back(tenant, remote):
+def test_router_complete__the_draft_gets_this_requests_own_values_back(tenant, llm):
     def echo(body):  # the model repeats the token it was given, and one it invents
         token = TOKEN_RE.search(body["messages"][-1]["content"]).group()
         return Reply(text=f"We will write to {token}, not ⟦PII:EMAIL:000000000000⟧ [1].")
 
-    remote.script(echo)
+    llm.script(echo)
     decision = router.route(capability="chat", risk="low", confidence=0.9, tenant_id=tenant.pk)
 
     completion = router.complete(
@@ -175,16 +164,16 @@ def test_router_complete__the_draft_gets_this_requests_own_values_back(tenant, r
     )
 
     assert completion.text == "We will write to jo@example.com, not ⟦PII:EMAIL:000000000000⟧ [1]."
-    assert "jo@example.com" not in json.dumps(remote.chat_requests[-1].body)
+    assert "jo@example.com" not in json.dumps(llm.chat_requests[-1].body)
 
 
-def test_router_complete__when_tokenizing_fails_nothing_is_sent(tenant, remote, settings):
+def test_router_complete__when_tokenizing_fails_nothing_is_sent(tenant, llm, settings):
     settings.PII_VAULT_KEY = "broken"
     decision = router.route(capability="chat", risk="low", confidence=0.9, tenant_id=tenant.pk)
 
     completion = router.complete(decision, drill_request(prompt="Question: jo@example.com?"), tenant_id=tenant.pk)
 
-    assert remote.chat_requests == []
+    assert llm.chat_requests == []
     assert completion.provider == "extractive" and "PII tokenization failed" in completion.extra["fallback_reason"]
 
 
@@ -199,7 +188,7 @@ def test_stream_restorer__a_token_split_over_deltas_is_restored_whole():
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_chat__retained_record_holds_tokens_only_and_no_value_reaches_the_provider(shop, remote, stream):
+def test_chat__retained_record_holds_tokens_only_and_no_value_reaches_the_provider(shop, llm, stream):
     headers = {"HTTP_ACCEPT": "text/event-stream"} if stream else {}
 
     response = shop.retail.post("/ai/v1/chat", {"question": QUESTION}, format="json", **headers)
@@ -207,8 +196,8 @@ def test_chat__retained_record_holds_tokens_only_and_no_value_reaches_the_provid
     assert response.status_code == 200
     body = b"".join(response.streaming_content).decode() if stream else response.content.decode()
     answer_id = re.search(r'"answer_id": ?"([0-9a-f-]{36})"', body).group(1)
-    sent = json.dumps([r.body for r in remote.chat_requests], ensure_ascii=False)
-    assert remote.chat_requests and not any(value in sent for value in PLANTED)
+    sent = json.dumps([r.body for r in llm.chat_requests], ensure_ascii=False)
+    assert llm.chat_requests and not any(value in sent for value in PLANTED)
     record = AnswerRecord.objects.get(pk=answer_id)
     retained = json.dumps(
         [record.prompt, record.question, record.history, record.draft, record.answer, record.unconfirmed],
