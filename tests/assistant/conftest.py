@@ -5,7 +5,13 @@ from decimal import Decimal
 
 import pytest
 
+from assistant.pipeline.prompting import PromptAssembler
+from assistant.pipeline.roles import verify_all
+from assistant.pipeline.types import Ask, Guarded, Passage, Retrieved
+from assistant.pipeline.verification import CatalogVerifier
 from catalog import services as catalog_services
+from core.tenancy import Caller
+from knowledge.models import Chunk
 from knowledge.services.indexing import sources_index
 from tests import factories
 
@@ -175,3 +181,24 @@ def demo_catalog(django_db_setup, django_db_blocker):
     yield DEMO_KEYS
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
+
+
+def numbered_prompt(shop, *keys, group=None, locale="en"):
+    """Number the shop's live chunks with these citation keys ("sku:CODE", "policy:slug", "doc:slug",
+    "product:handle#anchor") as [1], [2]… and assemble the chat prompt over them: (caller, guarded, prompt)."""
+    chunks = []
+    for key in keys:
+        kind, _, natural = key.partition(":")
+        natural, _, anchor = natural.partition("#")
+        live = Chunk.objects.filter(source_kind=kind, source_key=natural, retired_at__isnull=True, is_leaf=True)
+        chunks.append(live.get(anchor=anchor) if anchor else live.get())
+    caller = Caller.of(shop.tenant, group)
+    guarded = Guarded(Ask("chat", "q"), "q", locale, "low")
+    retrieved = Retrieved(tuple(Passage(c, 1.0) for c in chunks), 1.0)
+    return caller, guarded, PromptAssembler("chat").run(caller=caller, guarded=guarded, retrieved=retrieved)
+
+
+def verify_draft(shop, draft, *keys, group=None, locale="en"):
+    """The catalog verifier's verdict on `draft` over the numbered chunks of `keys`."""
+    caller, guarded, prompt = numbered_prompt(shop, *keys, group=group, locale=locale)
+    return verify_all(CatalogVerifier().run(caller=caller, guarded=guarded, prompt=prompt, draft=[draft]))

@@ -2,39 +2,15 @@
 
 import pytest
 
-from assistant.pipeline.prompting import PromptAssembler
-from assistant.pipeline.roles import verify_all
-from assistant.pipeline.types import Ask, Guarded, Passage, Retrieved
-from assistant.pipeline.verification import CatalogVerifier
-from core.tenancy import Caller
-from knowledge.models import Chunk
+from tests.assistant.conftest import numbered_prompt, verify_draft
 
 pytestmark = pytest.mark.django_db
 
 AUTHORITY = "a price or policy statement that only a customer review or answer makes"
 
 
-def _prompt(shop, *keys, locale="en"):
-    """Number the live leaf chunks of these sources ("doc:slug", "product:handle#anchor") as [1], [2]…"""
-    chunks = []
-    for key in keys:
-        kind, _, natural = key.partition(":")
-        natural, _, anchor = natural.partition("#")
-        live = Chunk.objects.filter(source_kind=kind, source_key=natural, retired_at__isnull=True, is_leaf=True)
-        chunks.append(live.get(anchor=anchor) if anchor else live.get())
-    caller = Caller.of(shop.tenant, None)
-    guarded = Guarded(Ask("chat", "q"), "q", locale, "low")
-    retrieved = Retrieved(tuple(Passage(c, 1.0) for c in chunks), 1.0)
-    return caller, guarded, PromptAssembler("chat").run(caller=caller, guarded=guarded, retrieved=retrieved)
-
-
-def _verify(shop, draft, *keys, locale="en"):
-    caller, guarded, prompt = _prompt(shop, *keys, locale=locale)
-    return verify_all(CatalogVerifier().run(caller=caller, guarded=guarded, prompt=prompt, draft=[draft]))
-
-
 def test_prompt__lists_a_customers_passage_as_theirs(backpack):
-    _, _, prompt = _prompt(backpack, "doc:summit-heavy", "doc:summit-rain-cover", "product:summit-trail#attrs")
+    _, _, prompt = numbered_prompt(backpack, "doc:summit-heavy", "doc:summit-rain-cover", "product:summit-trail#attrs")
 
     assert [(p.source, p.rating) for p in prompt.request.passages] == [("review", 4), ("qa", None), ("product", None)]
     assert "(doc:summit-heavy@1#p1; customer review, rated 4/5)" in prompt.request.prompt
@@ -56,7 +32,7 @@ STRAPS, COVER = "The shoulder straps stay comfortable [1].", "The rain cover sit
 def test_verifier__corrects_an_unattributed_customer_statement_to_an_attributed_one(
     backpack, key, locale, draft, served
 ):
-    result = _verify(backpack, draft, key, locale=locale)
+    result = verify_draft(backpack, draft, key, locale=locale)
 
     assert result.verdict == "corrected"
     assert result.answer == served
@@ -72,14 +48,14 @@ def test_verifier__corrects_an_unattributed_customer_statement_to_an_attributed_
     ],
 )
 def test_verifier__keeps_an_attributed_customer_statement(backpack, draft):
-    result = _verify(backpack, draft, "doc:summit-heavy")
+    result = verify_draft(backpack, draft, "doc:summit-heavy")
 
     assert result.verdict == "verified"
     assert result.answer == draft
 
 
 def test_verifier__a_statement_also_citing_the_shops_text_needs_no_attribution(backpack):
-    result = _verify(backpack, "The backpack holds 40 l [1][2].", "doc:summit-heavy", "product:summit-trail#attrs")
+    result = verify_draft(backpack, "The backpack holds 40 l [1][2].", "doc:summit-heavy", "product:summit-trail#attrs")
 
     assert result.verdict == "verified"
     assert result.answer == "The backpack holds 40 l [1][2]."
@@ -94,7 +70,7 @@ def test_verifier__a_statement_also_citing_the_shops_text_needs_no_attribution(b
     ],
 )
 def test_verifier__removes_a_price_or_policy_term_only_a_customer_states(backpack, draft):
-    result = _verify(backpack, draft, "doc:summit-bargain")
+    result = verify_draft(backpack, draft, "doc:summit-bargain")
 
     assert result.verdict == "abstained"
     assert [(c.status, c.reasons) for c in result.claims] == [("removed", ("authority",))]
@@ -104,7 +80,7 @@ def test_verifier__removes_a_price_or_policy_term_only_a_customer_states(backpac
 def test_verifier__a_customers_experience_of_delivery_is_no_policy_term(backpack):
     draft = "A customer answered: the rain cover sits in the lid pocket and came with the delivery [1]."
 
-    result = _verify(backpack, draft, "doc:summit-rain-cover")
+    result = verify_draft(backpack, draft, "doc:summit-rain-cover")
 
     assert result.verdict == "verified"
     assert result.answer == draft

@@ -2,40 +2,15 @@
 
 import pytest
 
-from assistant.pipeline.prompting import PromptAssembler
-from assistant.pipeline.roles import verify_all
 from assistant.pipeline.sentences import SentenceSplitter, split_sentences
-from assistant.pipeline.types import Ask, Guarded, Passage, Retrieved
-from assistant.pipeline.verification import CatalogVerifier
 from catalog.models import CustomerGroup
-from core.tenancy import Caller
-from knowledge.models import Chunk
+from tests.assistant.conftest import verify_draft
 
 pytestmark = pytest.mark.django_db
 
 
-def _prompt(shop, *keys, group=None):
-    """Number the shop's chunks with these citation keys ("sku:CODE", "policy:slug", "product:handle#anchor": a
-    product has a passage per anchor) as [1], [2]…"""
-    chunks = []
-    for key in keys:
-        kind, _, natural = key.partition(":")
-        natural, _, anchor = natural.partition("#")
-        live = Chunk.objects.filter(source_kind=kind, source_key=natural, retired_at__isnull=True, is_leaf=True)
-        chunks.append(live.get(anchor=anchor) if anchor else live.get())
-    caller = Caller.of(shop.tenant, group)
-    guarded = Guarded(Ask("chat", "q"), "q", "en", "low")
-    retrieved = Retrieved(tuple(Passage(c, 1.0) for c in chunks), 1.0)
-    return caller, guarded, PromptAssembler("chat").run(caller=caller, guarded=guarded, retrieved=retrieved)
-
-
-def _verify(shop, draft, *keys, group=None):
-    caller, guarded, prompt = _prompt(shop, *keys, group=group)
-    return verify_all(CatalogVerifier().run(caller=caller, guarded=guarded, prompt=prompt, draft=[draft]))
-
-
 def test_verifier__keeps_cited_supported_sentences_and_renumbers_citations(shop):
-    result = _verify(
+    result = verify_draft(
         shop, "You can return items within 30 days of delivery [2].", "sku:BWK-DRL-200", "policy:returns-eu"
     )
 
@@ -47,7 +22,7 @@ def test_verifier__keeps_cited_supported_sentences_and_renumbers_citations(shop)
 def test_verifier__drops_a_sentence_without_a_valid_citation(shop):
     draft = "Free returns forever on every order. You can return items within 30 days of delivery [1]. Cheap [7]."
 
-    result = _verify(shop, draft, "policy:returns-eu")
+    result = verify_draft(shop, draft, "policy:returns-eu")
 
     assert result.verdict == "partial"
     assert result.answer == "You can return items within 30 days of delivery [1]."
@@ -56,7 +31,7 @@ def test_verifier__drops_a_sentence_without_a_valid_citation(shop):
 
 
 def test_verifier__removes_an_invented_sku_code(shop):
-    result = _verify(shop, "The ZZFAKE-0000-X is the same drill with 80 Nm [1].", "sku:BWK-DRL-200")
+    result = verify_draft(shop, "The ZZFAKE-0000-X is the same drill with 80 Nm [1].", "sku:BWK-DRL-200")
 
     assert result.verdict == "abstained"
     assert "ZZFAKE" not in result.answer
@@ -66,7 +41,7 @@ def test_verifier__removes_an_invented_sku_code(shop):
 def test_verifier__removes_a_sku_the_customer_group_may_not_see(shop):
     b2b = CustomerGroup.objects.get(tenant=shop.tenant, code="b2b")  # audio only: the drill is not entitled
 
-    result = _verify(shop, "SKU BWK-DRL-200: price 149.00 EUR [1].", "sku:SON-ANC-100-BLK", group=b2b)
+    result = verify_draft(shop, "SKU BWK-DRL-200: price 149.00 EUR [1].", "sku:SON-ANC-100-BLK", group=b2b)
 
     assert result.verdict == "abstained"
     assert "BWK-DRL-200" not in result.answer
@@ -75,8 +50,8 @@ def test_verifier__removes_a_sku_the_customer_group_may_not_see(shop):
 def test_verifier__corrects_a_wrong_price_to_the_callers_price_list(shop):
     b2b = CustomerGroup.objects.get(tenant=shop.tenant, code="b2b")
 
-    retail = _verify(shop, "The SON-ANC-100-BLK costs €99.00 [1].", "sku:SON-ANC-100-BLK")
-    business = _verify(shop, "The SON-ANC-100-BLK costs €199.00 [1].", "sku:SON-ANC-100-BLK", group=b2b)
+    retail = verify_draft(shop, "The SON-ANC-100-BLK costs €99.00 [1].", "sku:SON-ANC-100-BLK")
+    business = verify_draft(shop, "The SON-ANC-100-BLK costs €199.00 [1].", "sku:SON-ANC-100-BLK", group=b2b)
 
     assert retail.verdict == "corrected"
     assert retail.answer == "The SON-ANC-100-BLK costs 199.00 EUR [1]."
@@ -84,15 +59,15 @@ def test_verifier__corrects_a_wrong_price_to_the_callers_price_list(shop):
 
 
 def test_verifier__keeps_a_right_price_in_either_notation(shop):
-    result = _verify(shop, "It costs 199,00 € [1]. It also costs EUR 199 [1].", "sku:SON-ANC-100-BLK")
+    result = verify_draft(shop, "It costs 199,00 € [1]. It also costs EUR 199 [1].", "sku:SON-ANC-100-BLK")
 
     assert result.verdict == "verified"
     assert result.answer == "It costs 199,00 € [1]. It also costs EUR 199 [1]."
 
 
 def test_verifier__corrects_false_stock_claims_and_removes_ambiguous_ones(shop):
-    single = _verify(shop, "The SON-ANC-100-WHT is in stock [1].", "sku:SON-ANC-100-WHT")
-    product = _verify(shop, "These headphones are out of stock [1].", "product:sonora-anc#head")
+    single = verify_draft(shop, "The SON-ANC-100-WHT is in stock [1].", "sku:SON-ANC-100-WHT")
+    product = verify_draft(shop, "These headphones are out of stock [1].", "product:sonora-anc#head")
 
     assert single.verdict == "corrected"
     assert single.answer == "The SON-ANC-100-WHT is out of stock [1]."
@@ -101,7 +76,7 @@ def test_verifier__corrects_false_stock_claims_and_removes_ambiguous_ones(shop):
 
 
 def test_verifier__removes_figures_the_cited_passage_does_not_hold(shop):
-    result = _verify(
+    result = verify_draft(
         shop, "The drill delivers 95 Nm of torque [1]. It runs on 18 V [1].", "product:boltwerk-drill#attrs"
     )
 
@@ -113,14 +88,14 @@ def test_verifier__removes_figures_the_cited_passage_does_not_hold(shop):
 def test_verifier__removes_a_policy_statement_its_citation_does_not_make(shop):
     draft = "Every product carries a lifetime warranty with free collection [1]. Orders over €49 ship free [2]."
 
-    result = _verify(shop, draft, "product:sonora-anc#p1", "policy:shipping-eu")
+    result = verify_draft(shop, draft, "product:sonora-anc#p1", "policy:shipping-eu")
 
     assert result.answer == "Orders over €49 ship free [1]."
     assert "a policy statement that the cited policy does not make" in result.unconfirmed
 
 
 def test_verifier__a_policy_amount_not_in_the_policy_is_removed(shop):
-    result = _verify(shop, "Orders over €25 ship free [1].", "policy:shipping-eu")
+    result = verify_draft(shop, "Orders over €25 ship free [1].", "policy:shipping-eu")
 
     assert result.verdict == "abstained"
 
