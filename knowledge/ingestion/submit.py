@@ -67,7 +67,7 @@ def _run_for_key(tenant: Tenant, key: str, digest: str, dry_run: bool, size: int
 
 def _finished(run: IngestionRun) -> bool:
     State = IngestionRun.State
-    done = (State.APPLIED, State.HELD, State.DISCARDED, State.REFUSED)  # a held run is the editors' to apply
+    done = (State.APPLIED, State.HELD, State.DISCARDED)  # a held run is the editors' to apply
     return run.state in done or (run.dry_run and run.state == State.DECIDED)
 
 

@@ -24,7 +24,6 @@ class IngestionRun(models.Model):
         APPLIED = "applied", "Applied"
         HELD = "held", "Held for review"
         DISCARDED = "discarded", "Discarded after review"
-        REFUSED = "refused", "Refused (too many rejected lines)"  # no longer set: such a run is held now
 
     class Origin(models.TextChoices):
         FEED = "feed", "Feed file"

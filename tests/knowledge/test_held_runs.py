@@ -1,7 +1,10 @@
 """Held runs: each trigger holds a run after decide (nothing applied); editors see a notice, then apply or discard."""
 
+import importlib
+
 import pytest
 from celery import current_app
+from django.apps import apps
 from django.conf import settings
 from django.urls import reverse
 
@@ -182,3 +185,18 @@ def test_held_run__apply_with_the_task_queue_down_stays_held_and_says_so(client,
     assert f"Run {run.pk} could not be queued for a worker (the task queue is unavailable)" in page
     assert f"Run {run.pk} will be applied" not in page
     assert stored_state(tenant) == before
+
+
+@pytest.mark.django_db
+def test_migration__runs_refused_before_held_runs_existed_read_as_discarded():
+    migration = importlib.import_module("knowledge.migrations.0018_ingestion_run_no_refused")
+    tenant = factories.TenantFactory()
+    old = IngestionRun.objects.create(tenant=tenant, source="old.jsonl", content_hash="1" * 64, state="refused")
+    applied = IngestionRun.objects.create(tenant=tenant, source="ok.jsonl", content_hash="2" * 64, state="applied")
+
+    migration.refused_to_discarded(apps, None)
+
+    old.refresh_from_db()
+    applied.refresh_from_db()
+    assert (old.state, old.held_reasons[0]["trigger"]) == ("discarded", "rejected")
+    assert applied.state == "applied"
