@@ -71,7 +71,7 @@ def relevance_model_build(request: BuildRequest, progress, say=print) -> BuildRe
     to_score = sum(len(d.by_unit[q.unit]) for d in sets for qs in held[d.name].values() for q in qs)
     say(f"{len(pairs)} training pairs; {to_score} calibration and report pairs to score afterwards")
 
-    model, tokenizer = _base_model()
+    model, tokenizer = _base_model(request.seed)
     deadline = started + request.max_minutes * 60
     reserve = EXPORT_RESERVE_S + to_score * _seconds_per_pair(model, tokenizer, sets, held, request.seed)
     say(f"{reserve / 60:.1f} min kept for export, calibration and report")
@@ -119,10 +119,12 @@ def _read(request: BuildRequest) -> list[RelevanceSet]:
     return sets
 
 
-def _base_model():
+def _base_model(seed: int):
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     path = default_model_path()
+    torch.manual_seed(seed)  # the new one-logit head starts from the same weights every run
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, local_files_only=True)
     return model, AutoTokenizer.from_pretrained(path, use_fast=True, local_files_only=True)
 
