@@ -70,14 +70,6 @@ def catalog_facts(*, caller: Caller, product_ids=(), codes=()) -> dict[str, SkuF
     }
 
 
-CUSTOMER_KINDS = (DocumentKind.REVIEW, DocumentKind.QA)
-
-
-def customer_document_ids(ids) -> set[int]:
-    """Which of the document ids are customer content (reviews, customer Q&A)."""
-    return set(Document.objects.filter(pk__in=list(ids), kind__in=CUSTOMER_KINDS).values_list("pk", flat=True))
-
-
 def price_list_names(*, caller: Caller) -> str:
     return ", ".join(f"{p.name}" for p in price_lists_for(caller=caller).order_by("name")) or "none"
 

@@ -8,7 +8,7 @@ so no step ever holds a passage the caller may not read.
 import logging
 from dataclasses import replace
 
-from assistant import selectors
+from assistant import customer_voice, selectors
 from assistant.models import ANSWERING
 from assistant.pipeline.types import Guarded, Passage, Retrieved, TargetNotFound
 from assistant.text import content_terms
@@ -71,12 +71,10 @@ def within_product(hits, k: int) -> list:
     """Keep the best k hits of one product's scope: its own text, documents and the policies uncapped (the caps
     above keep products from crowding out each other; here there is one), its customer content (reviews, Q&A) at
     most CUSTOMER_DOCS_IN_SCOPE, so a flood of reviews cannot crowd out its specifications and the policies."""
-    documents = [hit.chunk.source_id for hit in hits if hit.chunk.source_kind == SourceKind.DOCUMENT]
-    customer = selectors.customer_document_ids(documents) if documents else set()
+    kinds = selectors.document_kinds(chunks=[hit.chunk for hit in hits])
     kept, taken = [], 0
     for hit in hits:
-        chunk = hit.chunk
-        if chunk.source_kind == SourceKind.DOCUMENT and chunk.source_id in customer:
+        if customer_voice.is_customer(kinds.get(hit.chunk.pk, ("", None))[0]):
             taken += 1
             if taken > CUSTOMER_DOCS_IN_SCOPE:
                 continue

@@ -126,10 +126,12 @@ class ExtractiveProvider:
             chosen = self._central(units, SENTENCES["summarize"])
             return " ".join(_render(unit, request.locale) for unit in chosen)
         limit = SENTENCES.get(request.capability, 4)
-        threshold = request.relevance_threshold
-        support = self._supporting(request.question, request.locale, units, limit * CANDIDATES, threshold)
-        if threshold is not None and any(u.passage.relevance is not None for u in units):
-            units = _best_passage(units, threshold)  # the lead states what the most relevant passage says
+        answering = _answering(units, request.relevance_threshold)
+        if answering is None:
+            support = self._supporting(request.question, request.locale, units, limit * CANDIDATES)
+        else:  # a relevance model scored the passages: they answer whatever words they share with the question
+            support = self._relevant(request.question, answering, limit * CANDIDATES)
+            units = _best_passage(answering)  # the lead states what the most relevant passage says
         return self._answer(request, units, support, limit)
 
     def _answer(self, request: ProviderRequest, units: list[_Unit], support: list[_Unit], limit: int) -> str:
@@ -158,20 +160,10 @@ class ExtractiveProvider:
                 units.append(_Unit(passage, rank, text, frozenset(content_terms(text)), title_terms))
         return units
 
-    def _supporting(
-        self, question: str, locale: str, units: list[_Unit], limit: int, threshold: float | None = None
-    ) -> list[_Unit]:
-        """Return the units that best support the question, or none when the passages do not cover it.
-
-        With a relevance model's scores (`threshold` set) the passages it scores at or above the threshold are
-        the ones that answer, whatever words they share with the question: sentences come from them only, and
-        the most relevant passage gives one even when none of its words is the question's ("does it need
-        batteries?" answered by "is_electric: false"). Without scores, term overlap decides and the passages
-        must cover the question's names, numbers and most of its words.
-        """
+    def _supporting(self, question: str, locale: str, units: list[_Unit], limit: int) -> list[_Unit]:
+        """Return the units that best support the question by term overlap, or none when the passages do not
+        cover the question's names, numbers and most of its words."""
         terms = _question_terms(question)
-        if threshold is not None and any(u.passage.relevance is not None for u in units):
-            return self._relevant(question, locale, units, limit, threshold)
         if not units or not terms or not _covers(question, locale, terms, units):
             return []
         terms += [t for t in shape.attribute_names(terms) if t not in terms]  # "schwer": the "Weight" line
@@ -200,9 +192,10 @@ class ExtractiveProvider:
         best = scored[0][0]
         return _pick([u for s, u in scored if s >= RELATIVE_FLOOR * best], limit)
 
-    def _relevant(self, question: str, locale: str, units: list[_Unit], limit: int, threshold: float) -> list[_Unit]:
-        """Sentences of the passages the model scores as answering, by relevance then by term overlap."""
-        answering = [u for u in units if u.passage.relevance is not None and u.passage.relevance >= threshold]
+    def _relevant(self, question: str, answering: list[_Unit], limit: int) -> list[_Unit]:
+        """Sentences of the passages the model scores as answering, by relevance then by term overlap; the most
+        relevant passage gives one even when none of its words is the question's ("does it need batteries?"
+        answered by "is_electric: false")."""
         if not answering:
             return []
         wanted = {t for t in _question_terms(question) if t not in GENERIC}
@@ -284,13 +277,19 @@ def _covers(question: str, locale: str, terms: list[str], units: list[_Unit]) ->
     return covered / len(wanted) >= COVERAGE_MIN
 
 
-def _best_passage(units: list[_Unit], threshold: float) -> list[_Unit]:
-    """The units of the passage the model scores highest, when it reaches the threshold (else none)."""
-    scored = [u for u in units if u.passage.relevance is not None and u.passage.relevance >= threshold]
-    if not scored:
+def _answering(units: list[_Unit], threshold: float | None) -> list[_Unit] | None:
+    """The units of the passages a relevance model scored at or above its threshold; None when none scored."""
+    if threshold is None or all(u.passage.relevance is None for u in units):
+        return None
+    return [u for u in units if u.passage.relevance is not None and u.passage.relevance >= threshold]
+
+
+def _best_passage(answering: list[_Unit]) -> list[_Unit]:
+    """The units of the most relevant of the answering passages (none when none answers)."""
+    if not answering:
         return []
-    best = max(scored, key=lambda u: (u.passage.relevance, -u.rank)).passage
-    return [u for u in scored if u.passage is best]
+    best = max(answering, key=lambda u: (u.passage.relevance, -u.rank)).passage
+    return [u for u in answering if u.passage is best]
 
 
 def _pick(units: list[_Unit], limit: int) -> list[_Unit]:
