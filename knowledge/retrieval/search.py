@@ -307,26 +307,23 @@ def _chunk_texts(ids: list) -> dict:
 def _facets(rows) -> dict[str, dict[str, int]]:
     """Count the products of the visible candidates by category, brand, stock and price band: a product with
     several matching passages (its attribute groups, paragraphs, SKUs, reviews) counts once per value."""
-    category, brand, in_stock, price = Counter(), Counter(), Counter({"true": 0, "false": 0}), Counter()
-    seen = set()
+    products: dict[str, set] = {"category": set(), "brand": set(), "in_stock": set(), "price": set()}
     for row in rows:
         product = row["product_id"]
         if product is None:
             continue
-        values = [(category, row["category_slug"]), (in_stock, "true" if row["in_stock"] else "false")]
+        products["category"].add((row["category_slug"], product))
+        products["in_stock"].add(("true" if row["in_stock"] else "false", product))
         if row["brand"]:
-            values.append((brand, row["brand"]))
+            products["brand"].add((row["brand"], product))
         if row["price"] is not None:
-            values.append((price, price_band(row["price"])))
-        for counter, value in values:
-            if (id(counter), value, product) not in seen:
-                seen.add((id(counter), value, product))
-                counter[value] += 1
+            products["price"].add((price_band(row["price"]), product))
+    counts = {name: Counter(value for value, _ in pairs) for name, pairs in products.items()}
     return {
-        "category": dict(sorted(category.items())),
-        "brand": dict(sorted(brand.items())),
-        "in_stock": dict(in_stock),
-        "price": {label: price[label] for label, _, _ in PRICE_BANDS},
+        "category": dict(sorted(counts["category"].items())),
+        "brand": dict(sorted(counts["brand"].items())),
+        "in_stock": {"true": counts["in_stock"]["true"], "false": counts["in_stock"]["false"]},
+        "price": {label: counts["price"][label] for label, _, _ in PRICE_BANDS},
     }
 
 
